@@ -1,0 +1,67 @@
+// Typed packets → the exact JSON text keks-meet sends (spec §1.5, §3.1). One key per packet.
+
+import type { ClientboundPacket, ClientId, RelayMessage, ServerboundPacket } from "./packets.js";
+
+export function encodeServerbound(packet: ServerboundPacket): string {
+  switch (packet.type) {
+    case "join":
+      return JSON.stringify({ join: { hash: packet.hash } });
+    case "ping":
+      return '{"ping":null}';
+    case "relay":
+      // Broadcast omits `recipient`, as the keks-meet web client does; both forms are accepted.
+      return JSON.stringify({
+        relay: packet.recipient === null ? { message: packet.message } : { recipient: packet.recipient, message: packet.message },
+      });
+    case "watch_rooms":
+      return JSON.stringify({ watch_rooms: packet.hashes });
+  }
+}
+
+export function encodeClientbound(packet: ClientboundPacket): string {
+  switch (packet.type) {
+    case "init":
+      return JSON.stringify({ init: { your_id: packet.yourId, version: packet.version } });
+    case "client_join":
+      return `{"client_join":{"id":${packet.id}}}`;
+    case "client_leave":
+      return `{"client_leave":{"id":${packet.id}}}`;
+    case "message":
+      return `{"message":{"sender":${packet.sender},"message":${JSON.stringify(packet.message)}}}`;
+    case "room_info":
+      return JSON.stringify({ room_info: { hash: packet.hash, user_count: packet.userCount } });
+    case "error":
+      return JSON.stringify({ error: { code: packet.code, message: packet.message } });
+  }
+}
+
+function relayPayload(message: RelayMessage): [string, unknown] {
+  switch (message.type) {
+    case "identify":
+      return ["identify", { username: message.username }];
+    case "chat":
+      return ["chat", message.content];
+    case "provide": {
+      const { id, kind, trackKind, label, size } = message.info;
+      // Absent optionals are left out (JSON.stringify drops undefined), as the web client does.
+      return ["provide", { id, kind, track_kind: trackKind, label, size }];
+    }
+    case "provide_stop":
+    case "request":
+    case "request_stop":
+      return [message.type, { id: message.id }];
+    case "offer":
+    case "answer":
+      return [message.type, message.sdp];
+    case "ice_candidate":
+      return ["ice_candidate", message.candidate];
+    case "preview":
+      return ["preview", { id: message.id, data: message.data }];
+  }
+}
+
+/** The plaintext to seal: `{"inner":{<one key>},"sender":<id>}`. */
+export function encodeEnvelope(sender: ClientId, message: RelayMessage): string {
+  const [key, payload] = relayPayload(message);
+  return JSON.stringify({ inner: { [key]: payload }, sender });
+}

@@ -1,0 +1,114 @@
+// The keks-meet wire contract (spec wire-protocol.md §1.5 and §3.1), field for field.
+// snake_case lives here and in parse/encode only; everything above common/wire is camelCase.
+//
+// Every packet on the wire is a JSON object with exactly one key (serde's externally tagged
+// form). The parsers turn those into the tagged unions below; the encoders produce the exact
+// bytes keks-meet produces, so a keks-meet peer or server can sit on the other side.
+
+/** A connection id assigned by the relay. JSON integer, unique among live connections. */
+export type ClientId = number;
+
+/** 64 lowercase hex characters: what the relay sees of a room (spec §2.3). */
+export type RoomHash = string;
+
+// ---------------------------------------------------------------------------------------------
+// Client → relay
+
+export type ServerboundPacket =
+  /** Leave the current room (if any) and join `hash`; `null` only leaves. */
+  | { readonly type: "join"; readonly hash: RoomHash | null }
+  /** Keep-alive. keks-meet web sends `{"ping":null}`, native clients the bare string `"ping"`. */
+  | { readonly type: "ping" }
+  /** `recipient: null` = every other member of the sender's room. `message` is opaque (sealed). */
+  | { readonly type: "relay"; readonly recipient: ClientId | null; readonly message: string }
+  /** Replaces the list of watched room hashes. */
+  | { readonly type: "watch_rooms"; readonly hashes: readonly RoomHash[] };
+
+// ---------------------------------------------------------------------------------------------
+// Relay → client
+
+/**
+ * Codes of the relay's `error` packet. This packet is a meshmeet extension: keks-meet clients
+ * ignore unknown client-bound packets (spec §3.9), so sending it is harmless to them.
+ */
+export type RelayErrorCode =
+  | "malformed" // not JSON, not one known packet, or a field of the wrong type
+  | "binary_frame" // the relay speaks text frames only
+  | "frame_too_large"
+  | "rate_limited"
+  | "not_in_room" // relay while in no room
+  | "unknown_recipient" // targeted relay to an id that is not in the sender's room
+  | "room_full"
+  | "too_many_watches";
+
+export type ClientboundPacket =
+  | { readonly type: "init"; readonly yourId: ClientId; readonly version: string }
+  /** Also sent to the joiner for itself, always before any other member's `client_join`. */
+  | { readonly type: "client_join"; readonly id: ClientId }
+  | { readonly type: "client_leave"; readonly id: ClientId }
+  | { readonly type: "message"; readonly sender: ClientId; readonly message: string }
+  | { readonly type: "room_info"; readonly hash: RoomHash; readonly userCount: number }
+  | { readonly type: "error"; readonly code: RelayErrorCode; readonly message: string };
+
+// ---------------------------------------------------------------------------------------------
+// Peer → peer, inside the sealed relay message (spec §3.1)
+
+export type TrackKind = "audio" | "video";
+
+/** What a peer offers. Unknown `kind`s (rift's `port`, future kinds) parse and are ignored above. */
+export interface ProvideInfo {
+  /** For tracks: the MediaStream id. For files and channels: the data channel label. */
+  readonly id: string;
+  readonly kind: string;
+  readonly trackKind?: TrackKind;
+  readonly label?: string;
+  /** Bytes; files only. A non-negative safe integer when present. */
+  readonly size?: number;
+}
+
+/** The browser's RTCIceCandidateInit as keks-meet sends it. */
+export interface IceCandidateInfo {
+  readonly candidate: string;
+  readonly sdpMid?: string | null;
+  readonly sdpMLineIndex?: number | null;
+  readonly usernameFragment?: string | null;
+}
+
+export type ChatContent = { readonly text: string } | { readonly image: string };
+
+export type RelayMessage =
+  | { readonly type: "identify"; readonly username: string }
+  | { readonly type: "chat"; readonly content: ChatContent }
+  | { readonly type: "provide"; readonly info: ProvideInfo }
+  | { readonly type: "provide_stop"; readonly id: string }
+  | { readonly type: "request"; readonly id: string }
+  | { readonly type: "request_stop"; readonly id: string }
+  /** Raw SDP string, not an RTCSessionDescriptionInit. */
+  | { readonly type: "offer"; readonly sdp: string }
+  | { readonly type: "answer"; readonly sdp: string }
+  | { readonly type: "ice_candidate"; readonly candidate: IceCandidateInfo }
+  | { readonly type: "preview"; readonly id: string; readonly data: string };
+
+export type RelayMessageType = RelayMessage["type"];
+
+export const RELAY_MESSAGE_TYPES: readonly RelayMessageType[] = [
+  "identify",
+  "chat",
+  "provide",
+  "provide_stop",
+  "request",
+  "request_stop",
+  "offer",
+  "answer",
+  "ice_candidate",
+  "preview",
+];
+
+/** The plaintext that is sealed: `{"sender": id, "inner": RelayMessage}` (spec §2.5). */
+export interface RelayEnvelope {
+  readonly sender: ClientId;
+  /** One message per envelope when we send; a keks-meet web peer may put several keys in one. */
+  readonly messages: readonly RelayMessage[];
+  /** Keys we do not know, kept for logging; keks-meet ignores them too (spec §3.9). */
+  readonly unknownKeys: readonly string[];
+}
