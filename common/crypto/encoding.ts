@@ -16,7 +16,7 @@ export function bytesToBase64(bytes: Uint8Array): string {
 }
 
 /** Strict: only the standard alphabet with correct padding (what keks-meet emits); else undefined. */
-export function base64ToBytes(text: string): Uint8Array | undefined {
+export function base64ToBytes(text: string): Uint8Array<ArrayBuffer> | undefined {
   if (!STANDARD_BASE64.test(text)) return undefined;
   const binary = atob(text);
   const bytes = new Uint8Array(binary.length);
@@ -30,7 +30,7 @@ export function bytesToHex(bytes: Uint8Array): string {
   return hex;
 }
 
-export function hexToBytes(hex: string): Uint8Array {
+export function hexToBytes(hex: string): Uint8Array<ArrayBuffer> {
   if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) throw new Error("hexToBytes: not an even-length hex string");
   const bytes = new Uint8Array(hex.length / 2);
   for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
@@ -41,8 +41,9 @@ const encoder = new TextEncoder();
 /** `fatal`: a plaintext that is not UTF-8 is an error, not U+FFFD soup. */
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
-export function utf8Encode(text: string): Uint8Array {
-  return encoder.encode(text);
+export function utf8Encode(text: string): Uint8Array<ArrayBuffer> {
+  // TextEncoder always allocates a fresh ArrayBuffer; the lib typing is wider than that.
+  return encoder.encode(text) as Uint8Array<ArrayBuffer>;
 }
 
 export function utf8Decode(bytes: Uint8Array): string | undefined {

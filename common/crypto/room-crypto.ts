@@ -34,7 +34,7 @@ async function passwordKey(secret: string): Promise<CryptoKey> {
   return subtle().importKey("raw", utf8Encode(secret), "PBKDF2", false, ["deriveBits", "deriveKey"]);
 }
 
-function pbkdf2(salt: Uint8Array): Pbkdf2Params {
+function pbkdf2(salt: Uint8Array<ArrayBuffer>): Pbkdf2Params {
   return { name: "PBKDF2", hash: "SHA-512", salt, iterations: PBKDF2_ITERATIONS };
 }
 
@@ -60,7 +60,7 @@ export async function deriveRoomSecrets(secret: string): Promise<RoomSecrets> {
 }
 
 /** base64(IV ‖ AES-GCM ciphertext ‖ tag). `iv` is for test vectors only; normally random. */
-export async function seal(key: CryptoKey, plaintext: string, iv?: Uint8Array): Promise<string> {
+export async function seal(key: CryptoKey, plaintext: string, iv?: Uint8Array<ArrayBuffer>): Promise<string> {
   const nonce = iv ?? globalThis.crypto.getRandomValues(new Uint8Array(IV_BYTES));
   if (nonce.length !== IV_BYTES) throw new Error(`seal: IV must be ${IV_BYTES} bytes`);
   const ciphertext = new Uint8Array(await subtle().encrypt({ name: "AES-GCM", iv: nonce }, key, utf8Encode(plaintext)));
