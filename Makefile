@@ -1,0 +1,43 @@
+# meshmeet — the commands the README gives. Each one installs what it needs first.
+#   make run    build and serve on the embedded default config (http://127.0.0.1:8080/)
+#   make test   type-check, unit + integration tests, browser end-to-end tests
+#   make bench  benchmarks → a table on stdout and bench/results.json
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+NODE_DEPS := node_modules/.package-lock.json
+E2E := unshare -n bash scripts/netns-run.sh
+
+.PHONY: deps build run test test-unit test-e2e typecheck bench clean
+
+# npm ci writes node_modules/.package-lock.json; it is our "installed" stamp.
+$(NODE_DEPS): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: $(NODE_DEPS)
+
+build: deps
+	npx tsx scripts/build.ts
+
+run: build
+	node dist/server/main.js
+
+typecheck: deps
+	npx tsc --noEmit -p .
+
+test-unit: deps
+	npx vitest run
+
+test-e2e: build
+	bash scripts/ensure-chromium.sh
+	$(E2E) npx vitest run -c vitest.e2e.config.ts
+
+test: typecheck test-unit test-e2e
+
+bench: build
+	bash scripts/ensure-chromium.sh
+	npx tsx bench/run.ts
+
+clean:
+	rm -rf dist

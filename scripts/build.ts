@@ -1,0 +1,61 @@
+// Builds everything into dist/: the relay (dist/server/main.js) and the static site it serves
+// (dist/public: HTML shells and other files from assets/, browser bundles under /assets/).
+// Usage: tsx scripts/build.ts [--dev]   (--dev: no minification)
+
+import { build, type BuildOptions } from "esbuild";
+import { cp, mkdir, rm } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const dist = `${root}dist`;
+const dev = process.argv.includes("--dev");
+
+/** Browser entry points → /assets/<name>.js. */
+export const CLIENT_ENTRIES: Record<string, string> = {
+  start: "client-web/start/main.ts",
+  room: "client-web/room/main.ts",
+};
+
+const common: BuildOptions = {
+  bundle: true,
+  sourcemap: "linked",
+  logLevel: "warning",
+  legalComments: "linked",
+  absWorkingDir: root,
+};
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  await rm(dist, { recursive: true, force: true });
+  await mkdir(`${dist}/public/assets`, { recursive: true });
+  // Static files first, so bundles win if a name ever collided.
+  await cp(`${root}assets`, `${dist}/public`, { recursive: true });
+  await Promise.all([
+    build({
+      ...common,
+      entryPoints: { main: "server/main.ts" },
+      outdir: `${dist}/server`,
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      // Runtime dependencies stay in node_modules (make run installs them); bundling ws into ESM
+      // would need a require() shim for its CommonJS internals.
+      packages: "external",
+      loader: { ".toml": "text" },
+    }),
+    build({
+      ...common,
+      entryPoints: CLIENT_ENTRIES,
+      outdir: `${dist}/public/assets`,
+      platform: "browser",
+      format: "esm",
+      target: ["chrome110", "firefox115", "safari16"],
+      minify: !dev,
+      splitting: true,
+      chunkNames: "chunks/[name]-[hash]",
+    }),
+  ]);
+  console.log(`built dist/ in ${Math.round(performance.now() - started)} ms`);
+}
+
+await main();
