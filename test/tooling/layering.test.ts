@@ -1,0 +1,71 @@
+// Keeps the layering of the tree true (shared/notes/style.md §5.1): client-web → common ← server,
+// common is DOM-free and Node-free so it runs unchanged in browsers and in Node, and inside
+// common the wire and crypto layers never reach up into the engine.
+
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+function sourceFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(path.join(ROOT, dir))) {
+    const rel = path.join(dir, name);
+    if (statSync(path.join(ROOT, rel)).isDirectory()) out.push(...sourceFiles(rel));
+    else if (rel.endsWith(".ts") && !rel.endsWith(".test.ts")) out.push(rel);
+  }
+  return out;
+}
+
+function imports(file: string): string[] {
+  const text = readFileSync(path.join(ROOT, file), "utf8");
+  return [...text.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+["']([^"']+)["']/gm)].map((m) => m[1] ?? "");
+}
+
+function resolved(file: string, specifier: string): string {
+  return specifier.startsWith(".") ? path.normalize(path.join(path.dirname(file), specifier)) : specifier;
+}
+
+/** [file, import] pairs that break `rule`. */
+function violations(dir: string, rule: (target: string, file: string) => boolean): string[] {
+  return sourceFiles(dir).flatMap((file) =>
+    imports(file)
+      .map((spec) => resolved(file, spec))
+      .filter((target) => rule(target, file))
+      .map((target) => `${file} → ${target}`),
+  );
+}
+
+describe("layering", () => {
+  it("common imports nothing from server, client-web, Node or npm packages", () => {
+    expect(violations("common", (target) => !target.startsWith("common/"))).toEqual([]);
+  });
+
+  it("common does not touch the DOM or Node globals", () => {
+    const code = (file: string) =>
+      readFileSync(path.join(ROOT, file), "utf8")
+        .replace(/\/\*[\s\S]*?\*\//g, "")
+        .replace(/(^|[^:])\/\/.*$/gm, "$1");
+    const offenders = sourceFiles("common").filter((file) =>
+      /\b(document|window|localStorage|navigator|process|Buffer|require)\s*[.(]/.test(code(file)),
+    );
+    expect(offenders).toEqual([]);
+  });
+
+  it("wire and crypto never import the engine", () => {
+    const upward = (target: string) => target.startsWith("common/engine/");
+    expect([...violations("common/wire", upward), ...violations("common/crypto", upward)]).toEqual([]);
+  });
+
+  it("server and client-web never import each other", () => {
+    expect(violations("server", (target) => target.startsWith("client-web/"))).toEqual([]);
+    expect(violations("client-web", (target) => target.startsWith("server/"))).toEqual([]);
+  });
+
+  it("finds imports at all (the checks above would pass vacuously otherwise)", () => {
+    expect(imports("common/crypto/sealed-relay.ts")).toContain("../wire/parse.js");
+    expect(violations("client-web", (target) => target.startsWith("common/")).length).toBeGreaterThan(0);
+  });
+});
