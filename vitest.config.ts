@@ -5,7 +5,7 @@ import { defineConfig } from "vitest/config";
 // namespace and Chromium.
 export default defineConfig({
   test: {
-    include: ["common/**/*.test.ts", "server/**/*.test.ts", "test/relay/**/*.test.ts", "test/tooling/**/*.test.ts"],
+    include: ["common/**/*.test.ts", "server/**/*.test.ts", "test/relay/**/*.test.ts", "test/tooling/**/*.test.ts", "test/engine/**/*.test.ts"],
     environment: "node",
     testTimeout: 20_000,
     hookTimeout: 20_000,

@@ -1,0 +1,318 @@
+// One RTCPeerConnection to one other member, negotiated with the W3C "perfect negotiation"
+// pattern, and the streams we send on it. Written against the standard API only, so it runs in
+// browsers and, through werift, in Node. Knows nothing of rooms, names or the relay: signaling
+// goes out through `send` and comes in through `handleSignal`.
+//
+// Three browser-harmless workarounds make it behave the same on werift
+// (shared/notes/node-webrtc.md): outgoing ICE candidates are held until the description they
+// belong to has been sent; `negotiationneeded` is coalesced (and replayed once stable, because
+// werift neither re-fires it after a rollback nor fires it only when stable); and every wire
+// object is built field by field, never passed through from the library.
+//
+// Polite/impolite: the side with the larger client id is polite (rolls back on an offer
+// collision); keks-meet peers have no such role, and browsers' implicit rollback covers them.
+
+import { Emitter } from "../events.js";
+import type { IceCandidateInfo, RelayMessage } from "../wire/packets.js";
+import { silentLogger, type Logger } from "./platform.js";
+
+export type SignalMessage = Extract<RelayMessage, { type: "offer" | "answer" | "ice_candidate" }>;
+
+export interface PeerSessionEvents extends Record<string, unknown> {
+  /** connectionState changed; read `connectionState` for the value. */
+  "connection-state": RTCPeerConnectionState;
+  /**
+   * A remote track arrived in a stream whose id is the resource id (spec §3.1). May repeat for a
+   * track already announced (werift repeats it on every renegotiation): listeners must be idempotent.
+   */
+  track: { readonly streamId: string; readonly track: MediaStreamTrack; readonly transceiver: RTCRtpTransceiver };
+  /** The remote side opened a data channel; its label is the resource id. */
+  "data-channel": RTCDataChannel;
+  /** A negotiation step failed; the session stays usable and retries on the next change. */
+  "negotiation-failed": { readonly step: string; readonly error: string };
+}
+
+export interface PeerSessionOptions {
+  readonly polite: boolean;
+  readonly createPeerConnection: () => RTCPeerConnection;
+  /** Sends a signaling message to this peer (sealed and targeted by the caller). */
+  readonly send: (message: SignalMessage) => Promise<void>;
+  readonly logger?: Logger;
+}
+
+/** Incoming ICE candidates kept while no remote description is set; more is a misbehaving peer. */
+const MAX_PENDING_REMOTE_CANDIDATES = 256;
+
+export class PeerSession {
+  readonly events: Emitter<PeerSessionEvents>;
+  private readonly pc: RTCPeerConnection;
+  private readonly polite: boolean;
+  private readonly send: PeerSessionOptions["send"];
+  private readonly log: (level: Parameters<Logger>[0], message: string, fields?: Record<string, unknown>) => void;
+  /** Incoming signaling and our own offers run one at a time, in order. */
+  private chain: Promise<void> = Promise.resolve();
+  private ignoreOffer = false;
+  private negotiationWanted = false;
+  private holdingCandidates = true;
+  private readonly heldCandidates: IceCandidateInfo[] = [];
+  private readonly pendingRemoteCandidates: IceCandidateInfo[] = [];
+  private readonly sendersByStream = new Map<string, RTCRtpSender[]>();
+  /** Transceivers we sent on and then stopped: candidates for reuse by the next stream. */
+  private readonly usedTransceivers = new WeakSet<RTCRtpTransceiver>();
+  private closed = false;
+
+  constructor(options: PeerSessionOptions) {
+    this.polite = options.polite;
+    this.send = options.send;
+    const logger = options.logger ?? silentLogger;
+    this.log = (level, message, fields) => logger(level, "peer", message, fields);
+    this.events = new Emitter((error) => this.log("error", "event listener failed", { error: String(error) }));
+    const pc = options.createPeerConnection();
+    this.pc = pc;
+    pc.onnegotiationneeded = () => this.requestNegotiation();
+    pc.onicecandidate = (event) => this.handleLocalCandidate(event.candidate);
+    pc.onsignalingstatechange = () => {
+      if (pc.signalingState === "stable" && this.negotiationWanted) this.requestNegotiation();
+    };
+    pc.onconnectionstatechange = () => this.events.emit("connection-state", pc.connectionState);
+    pc.ontrack = (event) => {
+      const stream = event.streams[0];
+      if (!stream) {
+        this.log("warn", "stopped a remote track that came without a stream");
+        stopTransceiver(event.transceiver);
+        return;
+      }
+      this.events.emit("track", { streamId: stream.id, track: event.track, transceiver: event.transceiver });
+    };
+    pc.ondatachannel = (event) => this.events.emit("data-channel", event.channel);
+  }
+
+  get connectionState(): RTCPeerConnectionState {
+    return this.pc.connectionState;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** The underlying connection, for stats and data channels; never for negotiation. */
+  get connection(): RTCPeerConnection {
+    return this.pc;
+  }
+
+  /** Whether the stream with this id is being sent on this connection. */
+  isSending(streamId: string): boolean {
+    return this.sendersByStream.has(streamId);
+  }
+
+  /** Starts sending every track of `stream` (stream id = resource id). A repeat is a no-op. */
+  sendStream(stream: MediaStream): void {
+    if (this.closed || this.sendersByStream.has(stream.id)) return;
+    const senders = stream.getTracks().map((track) => this.reuseSender(track, stream) ?? this.pc.addTrack(track, stream));
+    this.sendersByStream.set(stream.id, senders);
+  }
+
+  /**
+   * addTrack after removeTrack adds a new m-section every time, so a camera toggled on and off
+   * grows the SDP without bound (keks-meet's stale transceivers, spec §6 item 20). Reuse a
+   * transceiver we sent on before and that is now idle: same kind, no track, not stopped.
+   */
+  private reuseSender(track: MediaStreamTrack, stream: MediaStream): RTCRtpSender | undefined {
+    const idle = this.pc.getTransceivers().find(
+      (t) =>
+        this.usedTransceivers.has(t) &&
+        !t.sender.track &&
+        t.receiver.track.kind === track.kind &&
+        t.currentDirection !== "stopped" &&
+        (t.direction === "recvonly" || t.direction === "inactive"),
+    );
+    // setStreams carries the new stream id (= resource id) into the SDP; without it, reuse would
+    // announce the track under the old id.
+    if (!idle || typeof idle.sender.setStreams !== "function") return undefined;
+    void idle.sender.replaceTrack(track).catch((error: unknown) => this.log("warn", "replaceTrack failed", { error: String(error) }));
+    idle.sender.setStreams(stream);
+    idle.direction = "sendrecv";
+    // Browsers fire negotiationneeded for the direction change; werift does not. Asking
+    // ourselves is harmless where it does fire: requests are coalesced.
+    queueMicrotask(() => this.requestNegotiation());
+    return idle.sender;
+  }
+
+  /** Stops sending a stream: its tracks leave the connection (renegotiates). */
+  stopStream(streamId: string): void {
+    const senders = this.sendersByStream.get(streamId);
+    if (!senders) return;
+    this.sendersByStream.delete(streamId);
+    if (this.closed) return;
+    for (const sender of senders) {
+      const transceiver = this.pc.getTransceivers().find((t) => t.sender === sender);
+      if (transceiver) this.usedTransceivers.add(transceiver);
+      this.pc.removeTrack(sender);
+    }
+  }
+
+  createDataChannel(label: string, init?: RTCDataChannelInit): RTCDataChannel {
+    return this.pc.createDataChannel(label, init);
+  }
+
+  /** Applies an offer, answer or ICE candidate from the peer. Never throws. */
+  handleSignal(message: SignalMessage): Promise<void> {
+    return this.enqueue(`handle ${message.type}`, async () => {
+      switch (message.type) {
+        case "offer":
+        case "answer":
+          await this.applyDescription({ type: message.type, sdp: message.sdp });
+          return;
+        case "ice_candidate":
+          await this.applyCandidate(message.candidate);
+          return;
+      }
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.sendersByStream.clear();
+    this.pc.close();
+    this.events.removeAll();
+  }
+
+  private enqueue(step: string, operation: () => Promise<void>): Promise<void> {
+    const run = async (): Promise<void> => {
+      if (this.closed) return;
+      try {
+        await operation();
+      } catch (error) {
+        if (this.closed) return;
+        const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        this.log("warn", "negotiation step failed", { step, error: text });
+        this.events.emit("negotiation-failed", { step, error: text });
+      }
+    };
+    this.chain = this.chain.then(run);
+    return this.chain;
+  }
+
+  private requestNegotiation(): void {
+    // Coalesce: one offer at a time, only from stable. A change made meanwhile is picked up by
+    // the replay in onsignalingstatechange.
+    this.negotiationWanted = true;
+    if (this.pc.signalingState !== "stable") return;
+    void this.enqueue("offer", async () => {
+      if (!this.negotiationWanted || this.pc.signalingState !== "stable") return;
+      this.negotiationWanted = false;
+      this.holdingCandidates = true;
+      await this.pc.setLocalDescription();
+      const description = this.pc.localDescription;
+      if (!description || description.type !== "offer") return;
+      await this.send({ type: "offer", sdp: description.sdp });
+      this.releaseCandidates();
+    });
+  }
+
+  private async applyDescription(description: { type: "offer" | "answer"; sdp: string }): Promise<void> {
+    const pc = this.pc;
+    if (description.type === "answer") {
+      if (pc.signalingState !== "have-local-offer") {
+        this.log("debug", "ignored an answer that matches no offer of ours", { state: pc.signalingState });
+        return;
+      }
+      await pc.setRemoteDescription(description);
+      await this.flushRemoteCandidates();
+      return;
+    }
+    const collision = pc.signalingState !== "stable";
+    this.ignoreOffer = !this.polite && collision;
+    if (this.ignoreOffer) {
+      this.log("debug", "ignored a colliding offer (impolite side)");
+      return;
+    }
+    if (collision) {
+      // Explicit rollback: werift's implicit one leaves duplicate transceivers behind. Our own
+      // offer is lost, so negotiate again once the peer's offer is answered.
+      await pc.setLocalDescription({ type: "rollback" });
+      this.negotiationWanted = true;
+    }
+    try {
+      await pc.setRemoteDescription(description);
+      await this.flushRemoteCandidates();
+      this.holdingCandidates = true;
+      await pc.setLocalDescription();
+    } catch (error) {
+      // A bad offer must not leave us stuck in have-remote-offer, refusing every later offer.
+      if (pc.signalingState === "have-remote-offer") await pc.setRemoteDescription({ type: "rollback" });
+      throw error;
+    }
+    const answer = pc.localDescription;
+    if (!answer || answer.type !== "answer") return;
+    await this.send({ type: "answer", sdp: answer.sdp });
+    this.releaseCandidates();
+  }
+
+  private async applyCandidate(candidate: IceCandidateInfo): Promise<void> {
+    if (!this.pc.remoteDescription) {
+      if (this.pendingRemoteCandidates.length >= MAX_PENDING_REMOTE_CANDIDATES) {
+        this.log("warn", "dropped an ICE candidate: too many before any description");
+        return;
+      }
+      this.pendingRemoteCandidates.push(candidate);
+      return;
+    }
+    try {
+      await this.pc.addIceCandidate(toCandidateInit(candidate));
+    } catch (error) {
+      // Candidates of an offer we ignored (impolite side of a collision) are expected to fail.
+      if (!this.ignoreOffer) throw error;
+    }
+  }
+
+  private async flushRemoteCandidates(): Promise<void> {
+    const pending = this.pendingRemoteCandidates.splice(0);
+    for (const candidate of pending) {
+      try {
+        await this.pc.addIceCandidate(toCandidateInit(candidate));
+      } catch (error) {
+        this.log("debug", "a buffered ICE candidate did not apply", { error: String(error) });
+      }
+    }
+  }
+
+  private handleLocalCandidate(candidate: RTCIceCandidate | null): void {
+    // End-of-candidates (null) is not sent: keks-meet does not send it either (spec §3.3).
+    if (!candidate || !candidate.candidate) return;
+    const info: IceCandidateInfo = {
+      candidate: candidate.candidate,
+      sdpMid: candidate.sdpMid ?? null,
+      sdpMLineIndex: candidate.sdpMLineIndex ?? null,
+      usernameFragment: candidate.usernameFragment ?? null,
+    };
+    if (this.holdingCandidates) this.heldCandidates.push(info);
+    else this.sendCandidate(info);
+  }
+
+  private releaseCandidates(): void {
+    this.holdingCandidates = false;
+    for (const info of this.heldCandidates.splice(0)) this.sendCandidate(info);
+  }
+
+  private sendCandidate(candidate: IceCandidateInfo): void {
+    this.send({ type: "ice_candidate", candidate }).catch((error: unknown) => {
+      this.log("warn", "could not send an ICE candidate", { error: String(error) });
+    });
+  }
+}
+
+function toCandidateInit(candidate: IceCandidateInfo): RTCIceCandidateInit {
+  return {
+    candidate: candidate.candidate,
+    sdpMid: candidate.sdpMid ?? null,
+    sdpMLineIndex: candidate.sdpMLineIndex ?? null,
+    usernameFragment: candidate.usernameFragment ?? null,
+  };
+}
+
+function stopTransceiver(transceiver: RTCRtpTransceiver): void {
+  // Not every implementation has stop() (older werift); leaving the track unattached is enough there.
+  if (typeof transceiver.stop === "function") transceiver.stop();
+}
