@@ -25,7 +25,12 @@ export interface PeerSessionEvents extends Record<string, unknown> {
    * A remote track arrived in a stream whose id is the resource id (spec §3.1). May repeat for a
    * track already announced (werift repeats it on every renegotiation): listeners must be idempotent.
    */
-  track: { readonly streamId: string; readonly track: MediaStreamTrack; readonly transceiver: RTCRtpTransceiver };
+  track: {
+    readonly streamId: string;
+    readonly stream: MediaStream;
+    readonly track: MediaStreamTrack;
+    readonly transceiver: RTCRtpTransceiver;
+  };
   /** The remote side opened a data channel; its label is the resource id. */
   "data-channel": RTCDataChannel;
   /** A negotiation step failed; the session stays usable and retries on the next change. */
@@ -82,7 +87,7 @@ export class PeerSession {
         stopTransceiver(event.transceiver);
         return;
       }
-      this.events.emit("track", { streamId: stream.id, track: event.track, transceiver: event.transceiver });
+      this.events.emit("track", { streamId: stream.id, stream, track: event.track, transceiver: event.transceiver });
     };
     pc.ondatachannel = (event) => this.events.emit("data-channel", event.channel);
   }

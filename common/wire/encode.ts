@@ -38,7 +38,8 @@ export function encodeClientbound(packet: ClientboundPacket): string {
 function relayPayload(message: RelayMessage): [string, unknown] {
   switch (message.type) {
     case "identify":
-      return ["identify", { username: message.username }];
+      // `session` is left out when absent, so a plain identify is byte-identical to keks-meet's.
+      return ["identify", { username: message.username, session: message.session }];
     case "chat":
       return ["chat", message.content];
     case "provide": {

@@ -77,7 +77,12 @@ export interface IceCandidateInfo {
 export type ChatContent = { readonly text: string } | { readonly image: string };
 
 export type RelayMessage =
-  | { readonly type: "identify"; readonly username: string }
+  /**
+   * `session` is a meshmeet extension (keks-meet ignores unknown fields): a random token, stable
+   * for the life of a page, that lets peers recognise us when we come back under a new client id
+   * after a relay reconnect, and keep the peer connection they already have with us.
+   */
+  | { readonly type: "identify"; readonly username: string; readonly session?: string }
   | { readonly type: "chat"; readonly content: ChatContent }
   | { readonly type: "provide"; readonly info: ProvideInfo }
   | { readonly type: "provide_stop"; readonly id: string }

@@ -220,6 +220,8 @@ describe("relay envelopes (spec §3.1)", () => {
     ['{"sender":"1","inner":{}}', "bad_field"],
     ['{"sender":1,"inner":[]}', "bad_field"],
     ['{"sender":1,"inner":{"identify":{"username":5}}}', "bad_field"],
+    ['{"sender":1,"inner":{"identify":{"username":"a","session":"short"}}}', "bad_field"],
+    ['{"sender":1,"inner":{"identify":{"username":"a","session":7}}}', "bad_field"],
     ['{"sender":1,"inner":{"chat":{}}}', "bad_field"],
     ['{"sender":1,"inner":{"chat":{"text":"a","image":"b"}}}', "bad_field"],
     ['{"sender":1,"inner":{"chat":{"image":7}}}', "bad_field"],
@@ -250,6 +252,7 @@ describe("relay envelopes (spec §3.1)", () => {
   it("round-trips every message kind through encodeEnvelope", () => {
     const messages: RelayMessage[] = [
       { type: "identify", username: "ana" },
+      { type: "identify", username: "ana", session: "AAAAAAAAAAAAAAAAAAAAAA" },
       { type: "chat", content: { text: "hi" } },
       { type: "chat", content: { image: "data:image/png;base64,AA==" } },
       { type: "provide", info: { id: "a", kind: "track", trackKind: "audio", label: "Microphone" } },

@@ -42,6 +42,9 @@ const ROOM_HASH = /^[0-9a-f]{64}$/;
  */
 export const MAX_RESOURCE_ID_CHARS = 256;
 
+/** Session tokens are 128-bit random strings (22 base64url characters); 64 leaves headroom. */
+export const MAX_SESSION_CHARS = 64;
+
 function bad(message: string): { ok: false; error: WireError } {
   return err({ code: "bad_field", message });
 }
@@ -273,8 +276,13 @@ function parseRelayEntry(key: string, payload: unknown): Result<RelayMessage, Wi
   switch (key) {
     case "identify": {
       if (!isObject(payload)) return bad("identify must be an object");
-      const { username } = payload;
-      return typeof username === "string" ? ok({ type: "identify", username }) : bad("identify.username must be a string");
+      const { username, session } = payload;
+      if (typeof username !== "string") return bad("identify.username must be a string");
+      if (session === undefined || session === null) return ok({ type: "identify", username });
+      if (typeof session !== "string" || session.length < 16 || session.length > MAX_SESSION_CHARS) {
+        return bad(`identify.session must be a string of 16 to ${MAX_SESSION_CHARS} characters`);
+      }
+      return ok({ type: "identify", username, session });
     }
     case "chat": {
       const content = parseChat(payload);

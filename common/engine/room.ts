@@ -1,0 +1,547 @@
+// The engine's public face: one meeting. Owns the relay link, one RemotePeer per other member
+// (each with a lazily created PeerSession), and our local resources. Callers use intent methods
+// (provide, request, sendChat…) and read state through `snapshot()`; state is updated *before*
+// the matching event fires, so listeners can read it. Produces no user-facing text: problems
+// are codes, the UI words them.
+//
+// Peers are keyed by a local PeerKey, not by relay id: after a relay reconnect a peer returns
+// under a new id, and the `session` token in its identify (an extension keks-meet ignores) ties
+// it back to the peer we know, with its running connection and streams. Ids we have not heard
+// from yet are "pending" until their first message says who they are (or a short timeout).
+
+import { deriveRoomSecrets, type RoomSecrets } from "../crypto/room-crypto.js";
+import { Emitter } from "../events.js";
+import { randomRoomSecret } from "../prefs/fragment.js";
+import type { ChatContent, ClientId, ProvideInfo, RelayMessage } from "../wire/packets.js";
+import { PeerSession, type SignalMessage } from "./peer-session.js";
+import { silentLogger, type Logger, type SocketFactory } from "./platform.js";
+import { RelayLink, type ReconnectPolicy, type RelayStatus } from "./relay-link.js";
+
+export type PeerKey = string & { readonly __peerKey: true };
+
+export type RemoteResourceState = "available" | "requested" | "active";
+
+export interface RemoteResource {
+  readonly info: ProvideInfo;
+  readonly state: RemoteResourceState;
+  /** Set while active (tracks). */
+  readonly stream: MediaStream | undefined;
+  /** Latest `data:image/…` preview the provider sent (spec §3.8). */
+  readonly preview: string | undefined;
+}
+
+export interface PeerView {
+  readonly key: PeerKey;
+  readonly clientId: ClientId;
+  /** Undefined until the peer identifies. */
+  readonly name: string | undefined;
+  /** `away`: the relay lost them; their peer connection may still carry media. */
+  readonly presence: "present" | "away";
+  readonly connectionState: RTCPeerConnectionState | "none";
+  readonly resources: ReadonlyMap<string, RemoteResource>;
+}
+
+/** Something we offer. Tracks: the MediaStream id is the resource id. Channels: see `openChannel`. */
+export interface LocalResource {
+  readonly info: ProvideInfo;
+  readonly stream?: MediaStream;
+  /** For channel resources (files): called with a fresh channel labelled `info.id` on each request. */
+  readonly openChannel?: (channel: RTCDataChannel, peer: PeerKey, request: Extract<RelayMessage, { type: "request" }>) => void;
+}
+
+export type RoomProblemCode = "relay-refused" | "send-failed" | "negotiation-failed" | "message-dropped";
+
+export interface RoomEvents extends Record<string, unknown> {
+  /** Anything in the snapshot changed. */
+  changed: void;
+  "relay-status": RelayStatus;
+  "peer-joined": { readonly key: PeerKey };
+  "peer-left": { readonly key: PeerKey; readonly name: string | undefined };
+  "peer-away": { readonly key: PeerKey };
+  "peer-back": { readonly key: PeerKey };
+  "peer-renamed": { readonly key: PeerKey; readonly name: string; readonly previous: string | undefined };
+  chat: { readonly from: PeerKey | "self"; readonly content: ChatContent; readonly at: number };
+  "resource-provided": { readonly key: PeerKey; readonly id: string };
+  "resource-withdrawn": { readonly key: PeerKey; readonly id: string };
+  "stream-started": { readonly key: PeerKey; readonly id: string; readonly stream: MediaStream };
+  "stream-stopped": { readonly key: PeerKey; readonly id: string };
+  /** A peer asked for (or stopped asking for) one of our resources. */
+  "local-requested": { readonly key: PeerKey; readonly id: string; readonly active: boolean };
+  /** A data channel for a resource we requested from `key` arrived. */
+  channel: { readonly key: PeerKey; readonly id: string; readonly channel: RTCDataChannel };
+  problem: { readonly code: RoomProblemCode; readonly detail: string };
+}
+
+export interface RoomOptions {
+  readonly secret: string;
+  /** ws(s)://host/signaling */
+  readonly signalingUrl: string;
+  readonly username: string;
+  readonly createPeerConnection: (configuration: RTCConfiguration) => RTCPeerConnection;
+  readonly rtcConfiguration?: RTCConfiguration;
+  readonly createSocket?: SocketFactory;
+  readonly logger?: Logger;
+  readonly reconnect?: ReconnectPolicy;
+  /** Which provided tracks to request without being asked (the optional_*_default_enable prefs). */
+  readonly autoRequest?: (info: ProvideInfo) => boolean;
+  /** Pre-derived secrets (e.g. started before the UI loaded). */
+  readonly secrets?: Promise<RoomSecrets>;
+}
+
+/** How long a peer the relay lost keeps its tile and connection while we wait for it to return. */
+export const AWAY_GRACE_MS = 45_000;
+/** How long we wait for a new id's first message before treating it as a new peer anyway. */
+export const PENDING_ID_TIMEOUT_MS = 3_000;
+/** Display names longer than this are cut: a name is a label, not a message. */
+export const MAX_NAME_CHARS = 100;
+/** Previews are 256² WebP of a few KiB (spec §3.8); far larger ones are not previews. */
+export const MAX_PREVIEW_CHARS = 256 * 1024;
+/** Only inline raster images are shown: never a URL a peer could use to make us fetch something. */
+const SAFE_IMAGE = /^data:image\/(?:png|jpeg|gif|webp|avif|bmp);base64,[A-Za-z0-9+/]+=*$/;
+
+interface RemotePeer {
+  readonly key: PeerKey;
+  clientId: ClientId;
+  name: string | undefined;
+  sessionToken: string | undefined;
+  presence: "present" | "away";
+  awayTimer: ReturnType<typeof setTimeout> | undefined;
+  session: PeerSession | undefined;
+  readonly resources: Map<string, { info: ProvideInfo; state: RemoteResourceState; stream: MediaStream | undefined; preview: string | undefined }>;
+  /** Channels we opened for their requests, per resource id, to close on request_stop. */
+  readonly servingChannels: Map<string, Set<RTCDataChannel>>;
+}
+
+export function isSafeImageDataUrl(url: string): boolean {
+  return SAFE_IMAGE.test(url);
+}
+
+export class Room {
+  readonly events: Emitter<RoomEvents>;
+  /** Ours for the life of this Room; tells peers it is still us after a reconnect. */
+  readonly sessionToken = randomRoomSecret();
+  private readonly link: RelayLink;
+  private readonly peers = new Map<PeerKey, RemotePeer>();
+  private readonly byClientId = new Map<ClientId, RemotePeer>();
+  private readonly pending = new Map<ClientId, ReturnType<typeof setTimeout>>();
+  private readonly local = new Map<string, LocalResource>();
+  private username: string;
+  private nextKey = 1;
+  private closed = false;
+  private readonly log: (level: Parameters<Logger>[0], message: string, fields?: Record<string, unknown>) => void;
+
+  constructor(private readonly options: RoomOptions) {
+    const logger = options.logger ?? silentLogger;
+    this.log = (level, message, fields) => logger(level, "room", message, fields);
+    this.events = new Emitter((error) => this.log("error", "event listener failed", { error: String(error) }));
+    this.username = options.username;
+    this.link = new RelayLink({
+      url: options.signalingUrl,
+      secrets: options.secrets ?? deriveRoomSecrets(options.secret),
+      ...(options.createSocket ? { createSocket: options.createSocket } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.reconnect ? { reconnect: options.reconnect } : {}),
+    });
+    this.link.events.on("status", (status) => {
+      this.events.emit("relay-status", status);
+      this.changed();
+    });
+    this.link.events.on("joined", () => this.handleJoined());
+    this.link.events.on("peer-joined", ({ id }) => this.handlePeerJoined(id));
+    this.link.events.on("peer-left", ({ id }) => this.handlePeerLeft(id));
+    this.link.events.on("message", ({ sender, message }) => this.handleMessage(sender, message));
+    this.link.events.on("dropped", ({ sender, reason }) =>
+      this.events.emit("problem", { code: "message-dropped", detail: `from ${sender}: ${reason.code}` }),
+    );
+    this.link.events.on("relay-error", ({ code, message }) =>
+      this.events.emit("problem", { code: "relay-refused", detail: `${code}: ${message}` }),
+    );
+  }
+
+  // ---- reading state ------------------------------------------------------------------------
+
+  get relayStatus(): RelayStatus {
+    return this.link.status;
+  }
+
+  get ownId(): ClientId | undefined {
+    return this.link.ownId;
+  }
+
+  get name(): string {
+    return this.username;
+  }
+
+  peerViews(): PeerView[] {
+    return [...this.peers.values()].map((peer) => ({
+      key: peer.key,
+      clientId: peer.clientId,
+      name: peer.name,
+      presence: peer.presence,
+      connectionState: peer.session?.connectionState ?? "none",
+      resources: new Map([...peer.resources].map(([id, r]) => [id, { ...r }])),
+    }));
+  }
+
+  peer(key: PeerKey): PeerView | undefined {
+    return this.peerViews().find((view) => view.key === key);
+  }
+
+  localResources(): LocalResource[] {
+    return [...this.local.values()];
+  }
+
+  /** The connection to `key`, for stats (webrtc_debug); undefined before anything was negotiated. */
+  connectionOf(key: PeerKey): RTCPeerConnection | undefined {
+    return this.peers.get(key)?.session?.connection;
+  }
+
+  // ---- intents ------------------------------------------------------------------------------
+
+  /** Offers a resource to everyone now in the room and everyone who joins later. */
+  provide(resource: LocalResource): void {
+    this.local.set(resource.info.id, resource);
+    this.broadcast({ type: "provide", info: resource.info });
+    this.changed();
+  }
+
+  /** Withdraws a resource: tells everyone and stops sending it. The caller stops the devices. */
+  stopProviding(id: string): void {
+    if (!this.local.delete(id)) return;
+    this.broadcast({ type: "provide_stop", id });
+    for (const peer of this.peers.values()) this.stopServing(peer, id);
+    this.changed();
+  }
+
+  request(key: PeerKey, id: string): void {
+    const peer = this.peers.get(key);
+    const resource = peer?.resources.get(id);
+    if (!peer || !resource || resource.state !== "available") return;
+    resource.state = "requested";
+    this.sendTo(peer, { type: "request", id });
+    this.changed();
+  }
+
+  requestStop(key: PeerKey, id: string): void {
+    const peer = this.peers.get(key);
+    const resource = peer?.resources.get(id);
+    if (!peer || !resource || resource.state === "available") return;
+    const wasActive = resource.state === "active";
+    resource.state = "available";
+    resource.stream = undefined;
+    this.sendTo(peer, { type: "request_stop", id });
+    if (wasActive) this.events.emit("stream-stopped", { key, id });
+    this.changed();
+  }
+
+  sendChat(content: ChatContent): void {
+    this.broadcast({ type: "chat", content });
+    this.events.emit("chat", { from: "self", content, at: Date.now() });
+  }
+
+  /** Sends a preview of one of our video resources to the peers who have it. */
+  sendPreview(id: string, data: string): void {
+    if (!this.local.has(id)) return;
+    this.broadcast({ type: "preview", id, data });
+  }
+
+  setName(name: string): void {
+    this.username = name;
+    this.broadcast({ type: "identify", username: name, session: this.sessionToken });
+    this.changed();
+  }
+
+  watchRooms(hashes: readonly string[]): void {
+    this.link.watchRooms(hashes);
+  }
+
+  onRoomInfo(listener: (info: { hash: string; userCount: number }) => void): () => void {
+    return this.link.events.on("room-info", listener);
+  }
+
+  leave(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const timer of this.pending.values()) clearTimeout(timer);
+    this.pending.clear();
+    for (const peer of this.peers.values()) this.dropPeer(peer, false);
+    this.link.close();
+    this.changed();
+  }
+
+  // ---- relay events -------------------------------------------------------------------------
+
+  private handleJoined(): void {
+    // After a reconnect nobody told us who left meanwhile: everyone is away until seen again.
+    for (const peer of this.peers.values()) this.markAway(peer);
+  }
+
+  private handlePeerJoined(id: ClientId): void {
+    // Introduce ourselves first, so a meshmeet peer can match our token before anything else.
+    this.sendToId(id, { type: "identify", username: this.username, session: this.sessionToken });
+    for (const resource of this.local.values()) this.sendToId(id, { type: "provide", info: resource.info });
+    const known = this.byClientId.get(id);
+    if (known) {
+      this.markPresent(known);
+      return;
+    }
+    this.pending.set(
+      id,
+      setTimeout(() => {
+        if (this.pending.delete(id)) this.adopt(id, undefined);
+      }, PENDING_ID_TIMEOUT_MS),
+    );
+  }
+
+  private handlePeerLeft(id: ClientId): void {
+    const timer = this.pending.get(id);
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      this.pending.delete(id);
+    }
+    const peer = this.byClientId.get(id);
+    if (!peer) return;
+    // A meshmeet peer with a live connection may only have lost the relay: wait for it.
+    if (peer.sessionToken && peer.session?.connectionState === "connected") this.markAway(peer);
+    else this.dropPeer(peer, true);
+  }
+
+  private handleMessage(sender: ClientId, message: RelayMessage): void {
+    let peer = this.byClientId.get(sender);
+    if (!peer) {
+      const timer = this.pending.get(sender);
+      if (timer === undefined) return;
+      clearTimeout(timer);
+      this.pending.delete(sender);
+      peer = this.adopt(sender, message.type === "identify" ? message.session : undefined);
+    }
+    this.dispatch(peer, message);
+  }
+
+  /** A new id speaks: the peer it is (by session token), or a new one. */
+  private adopt(id: ClientId, token: string | undefined): RemotePeer {
+    const returning = token ? [...this.peers.values()].find((p) => p.sessionToken === token) : undefined;
+    if (returning) {
+      this.byClientId.delete(returning.clientId);
+      returning.clientId = id;
+      this.byClientId.set(id, returning);
+      this.markPresent(returning);
+      this.log("info", "a peer came back under a new id", { key: returning.key });
+      return returning;
+    }
+    const peer: RemotePeer = {
+      key: `p${this.nextKey++}` as PeerKey,
+      clientId: id,
+      name: undefined,
+      sessionToken: token,
+      presence: "present",
+      awayTimer: undefined,
+      session: undefined,
+      resources: new Map(),
+      servingChannels: new Map(),
+    };
+    this.peers.set(peer.key, peer);
+    this.byClientId.set(id, peer);
+    this.events.emit("peer-joined", { key: peer.key });
+    this.changed();
+    return peer;
+  }
+
+  private markAway(peer: RemotePeer): void {
+    if (peer.awayTimer !== undefined) clearTimeout(peer.awayTimer);
+    peer.awayTimer = setTimeout(() => this.dropPeer(peer, true), AWAY_GRACE_MS);
+    if (peer.presence === "away") return;
+    peer.presence = "away";
+    this.events.emit("peer-away", { key: peer.key });
+    this.changed();
+  }
+
+  private markPresent(peer: RemotePeer): void {
+    if (peer.awayTimer !== undefined) clearTimeout(peer.awayTimer);
+    peer.awayTimer = undefined;
+    if (peer.presence === "present") return;
+    peer.presence = "present";
+    this.events.emit("peer-back", { key: peer.key });
+    this.changed();
+  }
+
+  private dropPeer(peer: RemotePeer, announce: boolean): void {
+    if (!this.peers.has(peer.key)) return;
+    if (peer.awayTimer !== undefined) clearTimeout(peer.awayTimer);
+    this.peers.delete(peer.key);
+    if (this.byClientId.get(peer.clientId) === peer) this.byClientId.delete(peer.clientId);
+    peer.session?.close();
+    if (!announce) return;
+    this.events.emit("peer-left", { key: peer.key, name: peer.name });
+    this.changed();
+  }
+
+  // ---- peer messages ------------------------------------------------------------------------
+
+  private dispatch(peer: RemotePeer, message: RelayMessage): void {
+    switch (message.type) {
+      case "identify":
+        return this.handleIdentify(peer, message.username, message.session);
+      case "chat":
+        if ("image" in message.content && !isSafeImageDataUrl(message.content.image)) {
+          this.log("warn", "dropped a chat image that is not an inline image", { key: peer.key });
+          return;
+        }
+        this.events.emit("chat", { from: peer.key, content: message.content, at: Date.now() });
+        return;
+      case "provide":
+        return this.handleProvide(peer, message.info);
+      case "provide_stop":
+        return this.handleProvideStop(peer, message.id);
+      case "request":
+        return this.handleRequest(peer, message);
+      case "request_stop":
+        this.stopServing(peer, message.id);
+        return;
+      case "offer":
+      case "answer":
+      case "ice_candidate":
+        void this.ensureSession(peer).handleSignal(message);
+        return;
+      case "preview": {
+        const resource = peer.resources.get(message.id);
+        if (!resource || message.data.length > MAX_PREVIEW_CHARS || !isSafeImageDataUrl(message.data)) return;
+        resource.preview = message.data;
+        this.changed();
+        return;
+      }
+    }
+  }
+
+  private handleIdentify(peer: RemotePeer, username: string, token: string | undefined): void {
+    if (token && !peer.sessionToken) peer.sessionToken = token;
+    const name = username.slice(0, MAX_NAME_CHARS);
+    // keks-meet re-sends identify freely (spec §6 item 12): only a real change is news.
+    if (name === peer.name) return;
+    const previous = peer.name;
+    peer.name = name;
+    this.events.emit("peer-renamed", { key: peer.key, name, previous });
+    this.changed();
+  }
+
+  private handleProvide(peer: RemotePeer, info: ProvideInfo): void {
+    const existing = peer.resources.get(info.id);
+    if (existing) {
+      // A repeat (e.g. after the provider reconnected) updates the description only.
+      existing.info = info;
+      this.changed();
+      return;
+    }
+    peer.resources.set(info.id, { info, state: "available", stream: undefined, preview: undefined });
+    this.events.emit("resource-provided", { key: peer.key, id: info.id });
+    if (info.kind === "track" && this.options.autoRequest?.(info)) this.request(peer.key, info.id);
+    this.changed();
+  }
+
+  private handleProvideStop(peer: RemotePeer, id: string): void {
+    const resource = peer.resources.get(id);
+    if (!resource) return;
+    peer.resources.delete(id);
+    if (resource.state === "active") this.events.emit("stream-stopped", { key: peer.key, id });
+    this.events.emit("resource-withdrawn", { key: peer.key, id });
+    this.changed();
+  }
+
+  private handleRequest(peer: RemotePeer, request: Extract<RelayMessage, { type: "request" }>): void {
+    const resource = this.local.get(request.id);
+    if (!resource) {
+      this.log("info", "a peer requested a resource we do not provide", { key: peer.key });
+      return;
+    }
+    const session = this.ensureSession(peer);
+    if (resource.stream) {
+      if (session.isSending(resource.stream.id)) return; // a repeated request is harmless
+      session.sendStream(resource.stream);
+    } else if (resource.openChannel) {
+      const channel = session.createDataChannel(request.id);
+      const open = peer.servingChannels.get(request.id) ?? new Set();
+      open.add(channel);
+      peer.servingChannels.set(request.id, open);
+      channel.addEventListener("close", () => open.delete(channel));
+      resource.openChannel(channel, peer.key, request);
+    }
+    this.events.emit("local-requested", { key: peer.key, id: request.id, active: true });
+  }
+
+  private stopServing(peer: RemotePeer, id: string): void {
+    const wasSending = peer.session?.isSending(id) ?? false;
+    peer.session?.stopStream(id);
+    const channels = peer.servingChannels.get(id);
+    peer.servingChannels.delete(id);
+    for (const channel of channels ?? []) channel.close();
+    if (wasSending || (channels?.size ?? 0) > 0) this.events.emit("local-requested", { key: peer.key, id, active: false });
+  }
+
+  private ensureSession(peer: RemotePeer): PeerSession {
+    if (peer.session) return peer.session;
+    const ownId = this.link.ownId ?? 0;
+    const session = new PeerSession({
+      // Both sides derive opposite roles from the same pair of ids.
+      polite: ownId > peer.clientId,
+      createPeerConnection: () => this.options.createPeerConnection(this.options.rtcConfiguration ?? {}),
+      send: (message: SignalMessage) => this.link.send(message, peer.clientId),
+      ...(this.options.logger ? { logger: this.options.logger } : {}),
+    });
+    peer.session = session;
+    session.events.on("connection-state", (state) => {
+      if (state === "failed") session.connection.restartIce();
+      if (peer.presence === "away" && (state === "failed" || state === "closed")) this.dropPeer(peer, true);
+      this.changed();
+    });
+    session.events.on("negotiation-failed", ({ step, error }) =>
+      this.events.emit("problem", { code: "negotiation-failed", detail: `${step}: ${error}` }),
+    );
+    session.events.on("track", ({ streamId, stream }) => this.handleTrack(peer, streamId, stream));
+    session.events.on("data-channel", (channel) => {
+      const resource = peer.resources.get(channel.label);
+      if (!resource || resource.state === "available") {
+        this.log("warn", "closed a data channel that matches no request of ours", { key: peer.key });
+        channel.close();
+        return;
+      }
+      this.events.emit("channel", { key: peer.key, id: channel.label, channel });
+    });
+    return session;
+  }
+
+  private handleTrack(peer: RemotePeer, streamId: string, stream: MediaStream): void {
+    const resource = peer.resources.get(streamId);
+    if (!resource || resource.state === "available") {
+      this.log("info", "ignored a track for a stream we did not request", { key: peer.key });
+      return;
+    }
+    if (resource.state === "active" && resource.stream === stream) return;
+    resource.state = "active";
+    resource.stream = stream;
+    this.events.emit("stream-started", { key: peer.key, id: streamId, stream });
+    this.changed();
+  }
+
+  // ---- sending ------------------------------------------------------------------------------
+
+  private broadcast(message: RelayMessage): void {
+    if (this.link.status !== "connected") return; // peers learn our state again on rejoin
+    this.link.send(message).catch((error: unknown) => this.reportSendFailure(error));
+  }
+
+  private sendTo(peer: RemotePeer, message: RelayMessage): void {
+    this.sendToId(peer.clientId, message);
+  }
+
+  private sendToId(id: ClientId, message: RelayMessage): void {
+    this.link.send(message, id).catch((error: unknown) => this.reportSendFailure(error));
+  }
+
+  private reportSendFailure(error: unknown): void {
+    this.events.emit("problem", { code: "send-failed", detail: String(error) });
+  }
+
+  private changed(): void {
+    this.events.emit("changed", undefined);
+  }
+}

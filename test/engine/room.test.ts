@@ -1,0 +1,194 @@
+// The Room engine in Node: real relay on loopback, real `ws` sockets, werift peer connections.
+
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
+import { deriveRoomSecrets } from "../../common/crypto/room-crypto.js";
+import type { SocketLike } from "../../common/engine/platform.js";
+import { Room, type PeerKey, type RoomEvents } from "../../common/engine/room.js";
+import { SignalingClient } from "../../common/engine/signaling.js";
+import { loadConfig } from "../../server/config.js";
+import { createRelay, type Relay } from "../../server/create-relay.js";
+import { createWeriftAudioStream, createWeriftPeerConnection } from "./werift-platform.js";
+
+const createSocket = (url: string) => new WebSocket(url) as unknown as SocketLike;
+const staticRoot = mkdtempSync(path.join(os.tmpdir(), "meshmeet-room-test-"));
+const rooms: Room[] = [];
+let relay: Relay;
+let port: number;
+
+async function startRelay(bindPort = 0): Promise<void> {
+  relay = createRelay(loadConfig(`[server]\nbind = "127.0.0.1:${bindPort}"\n`), { staticRoot });
+  port = (await relay.listen()).port;
+}
+
+beforeAll(() => startRelay());
+afterAll(async () => {
+  await relay.close();
+  rmSync(staticRoot, { recursive: true, force: true });
+});
+afterEach(() => {
+  for (const room of rooms.splice(0)) room.leave();
+});
+
+function join(secret: string, username: string, extra: Partial<ConstructorParameters<typeof Room>[0]> = {}): Room {
+  const room = new Room({
+    secret,
+    username,
+    signalingUrl: `ws://127.0.0.1:${port}/signaling`,
+    createSocket,
+    createPeerConnection: createWeriftPeerConnection,
+    reconnect: { initialDelayMs: 100, maxDelayMs: 400, jitter: 0.2 },
+    ...extra,
+  });
+  rooms.push(room);
+  return room;
+}
+
+function next<K extends keyof RoomEvents>(room: Room, type: K, where: (payload: RoomEvents[K]) => boolean = () => true) {
+  return new Promise<RoomEvents[K]>((resolve) => {
+    const off = room.events.on(type, (payload) => {
+      if (where(payload)) {
+        off();
+        resolve(payload);
+      }
+    });
+  });
+}
+
+async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const started = Date.now();
+  while (!check()) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function keyOf(room: Room, name: string): PeerKey {
+  const view = room.peerViews().find((p) => p.name === name);
+  if (!view) throw new Error(`no peer named ${name}`);
+  return view.key;
+}
+
+describe("Room (werift + real relay)", () => {
+  it("introduces members by name and carries chat", async () => {
+    const ana = join("room-names", "ana");
+    const bo = join("room-names", "bo");
+    await until(() => ana.peerViews().some((p) => p.name === "bo") && bo.peerViews().some((p) => p.name === "ana"), "names");
+    const chat = next(bo, "chat", ({ from }) => from !== "self");
+    ana.sendChat({ text: "hello bo" });
+    expect((await chat).content).toEqual({ text: "hello bo" });
+    const renamed = next(bo, "peer-renamed");
+    ana.setName("ana maria");
+    expect(await renamed).toMatchObject({ name: "ana maria", previous: "ana" });
+  });
+
+  it("sends a track on request, stops it on provide_stop, and keeps a late joiner informed", async () => {
+    const ana = join("room-tracks", "ana");
+    const bo = join("room-tracks", "bo", { autoRequest: (info) => info.trackKind === "audio" });
+    await until(() => bo.peerViews().some((p) => p.name === "ana"), "bo sees ana");
+    const stream = createWeriftAudioStream("mic-of-ana");
+    const started = next(bo, "stream-started");
+    const requested = next(ana, "local-requested");
+    ana.provide({ info: { id: stream.id, kind: "track", trackKind: "audio", label: "Microphone" }, stream });
+    expect(await requested).toMatchObject({ id: "mic-of-ana", active: true });
+    expect(await started).toMatchObject({ id: "mic-of-ana" });
+    expect(bo.peer(keyOf(bo, "ana"))?.resources.get("mic-of-ana")?.state).toBe("active");
+
+    // A late joiner hears about the resource without asking.
+    const cy = join("room-tracks", "cy");
+    await until(() => cy.peerViews().some((p) => p.name === "ana" && p.resources.has("mic-of-ana")), "cy sees ana's mic");
+    expect(cy.peer(keyOf(cy, "ana"))?.resources.get("mic-of-ana")?.state).toBe("available");
+
+    const stopped = next(bo, "stream-stopped");
+    const withdrawn = next(cy, "resource-withdrawn");
+    ana.stopProviding("mic-of-ana");
+    expect(await stopped).toMatchObject({ id: "mic-of-ana" });
+    expect(await withdrawn).toMatchObject({ id: "mic-of-ana" });
+    expect(bo.peer(keyOf(bo, "ana"))?.resources.has("mic-of-ana")).toBe(false);
+  });
+
+  it("handles request and request_stop cycles from the receiver", async () => {
+    const ana = join("room-cycles", "ana");
+    const bo = join("room-cycles", "bo");
+    const stream = createWeriftAudioStream("cam-of-ana");
+    ana.provide({ info: { id: stream.id, kind: "track", trackKind: "video", label: "Camera" }, stream });
+    await until(() => bo.peerViews().some((p) => p.resources.has("cam-of-ana")), "bo sees the camera");
+    const anaKey = keyOf(bo, "ana");
+    for (let cycle = 0; cycle < 3; cycle++) {
+      const started = next(bo, "stream-started");
+      bo.request(anaKey, "cam-of-ana");
+      await started;
+      const released = next(ana, "local-requested", ({ active }) => !active);
+      bo.requestStop(anaKey, "cam-of-ana");
+      await released;
+      expect(bo.peer(anaKey)?.resources.get("cam-of-ana")?.state).toBe("available");
+    }
+  });
+
+  it("survives a hostile peer: bad shapes, unsafe images, unknown requests", async () => {
+    const ana = join("room-hostile", "ana");
+    const problems: string[] = [];
+    ana.events.on("problem", ({ code }) => problems.push(code));
+    const chats: unknown[] = [];
+    ana.events.on("chat", ({ content }) => chats.push(content));
+    const secrets = await deriveRoomSecrets("room-hostile");
+    const mallory = new SignalingClient({ url: `ws://127.0.0.1:${port}/signaling`, createSocket });
+    await mallory.connected();
+    await mallory.join(secrets);
+    await until(() => mallory.members.size === 1, "mallory sees ana");
+    const anaId = [...mallory.members][0] ?? 0;
+    await mallory.relay({ type: "identify", username: "m".repeat(5000) });
+    await mallory.relay({ type: "chat", content: { image: "https://tracker.invalid/pixel.png" } });
+    await mallory.relay({ type: "chat", content: { image: "data:text/html;base64,PHNjcmlwdD4=" } });
+    await mallory.relay({ type: "request", id: "nothing-here" }, anaId);
+    await mallory.relay({ type: "request_stop", id: "nothing-here" }, anaId);
+    await mallory.relay({ type: "provide_stop", id: "never-provided" });
+    await mallory.relay({ type: "answer", sdp: "v=0" }, anaId);
+    await mallory.relay({ type: "preview", id: "x", data: "https://tracker.invalid/" });
+    await mallory.relay({ type: "chat", content: { text: "<img src=x onerror=alert(1)>" } });
+    await until(() => chats.length === 1, "the text chat");
+    expect(chats).toEqual([{ text: "<img src=x onerror=alert(1)>" }]);
+    const view = ana.peerViews()[0];
+    expect(view?.name?.length).toBe(100);
+    mallory.close();
+    await until(() => ana.peerViews().length === 0, "mallory gone");
+    expect(problems.filter((p) => p !== "message-dropped")).toEqual([]);
+  });
+
+  it("comes back after the relay restarts: same peers, same connection, no leave", async () => {
+    const ana = join("room-restart", "ana");
+    const bo = join("room-restart", "bo", { autoRequest: () => true });
+    const stream = createWeriftAudioStream("mic-restart");
+    const started = next(bo, "stream-started");
+    ana.provide({ info: { id: stream.id, kind: "track", trackKind: "audio", label: "Microphone" }, stream });
+    await started;
+    const anaKey = keyOf(bo, "ana");
+    const boKey = keyOf(ana, "bo");
+    await until(() => bo.peer(anaKey)?.connectionState === "connected", "connected");
+    const left: unknown[] = [];
+    ana.events.on("peer-left", (e) => left.push(e));
+    bo.events.on("peer-left", (e) => left.push(e));
+
+    const oldPort = port;
+    await relay.close();
+    await until(() => ana.relayStatus === "reconnecting" && bo.relayStatus === "reconnecting", "both notice");
+    await startRelay(oldPort);
+    await until(() => ana.relayStatus === "connected" && bo.relayStatus === "connected", "both reconnected");
+    await until(
+      () => ana.peer(boKey)?.presence === "present" && bo.peer(anaKey)?.presence === "present",
+      "both see each other present again",
+    );
+    expect(left).toEqual([]);
+    expect(ana.peerViews()).toHaveLength(1);
+    expect(bo.peerViews()).toHaveLength(1);
+    expect(bo.peer(anaKey)?.connectionState).toBe("connected");
+    expect(bo.peer(anaKey)?.resources.get("mic-restart")?.state).toBe("active");
+    // Signaling works again under the new ids.
+    const chat = next(bo, "chat", ({ from }) => from === anaKey);
+    ana.sendChat({ text: "still here" });
+    expect((await chat).content).toEqual({ text: "still here" });
+  });
+});
