@@ -18,6 +18,12 @@ export interface BundleOptions {
   readonly title?: string;
   /** Passed to esbuild's `define` (values are JS source text, e.g. `JSON.stringify("x")`). */
   readonly define?: Readonly<Record<string, string>>;
+  /**
+   * "flat" (default): everything in the root. "relay": scripts and icon under `assets/`, as the
+   * meshmeet relay serves them (it maps `/` → index.html, `/room` → room.html, `/assets/*`), so
+   * the site can be the relay's static root.
+   */
+  readonly layout?: "flat" | "relay";
 }
 
 export interface BundledSite {
@@ -57,7 +63,7 @@ export async function bundleTestSite(options: BundleOptions): Promise<BundledSit
   try {
     await build({
       entryPoints: Object.fromEntries(names.map((name) => [name, path.resolve(REPO_ROOT, options.pages[name] ?? "")])),
-      outdir: dir,
+      outdir: options.layout === "relay" ? path.join(dir, "assets") : dir,
       bundle: true,
       format: "esm",
       platform: "browser",
@@ -70,12 +76,13 @@ export async function bundleTestSite(options: BundleOptions): Promise<BundledSit
     const title = escapeHtml(options.title ?? "meshmeet test page");
     // An explicit icon stops Chromium from requesting /favicon.ico, whose 404 would show up as a
     // console error in pageErrors().
-    await writeFile(path.join(dir, "favicon.svg"), '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"/>\n');
+    const assets = options.layout === "relay" ? "/assets/" : "";
+    await writeFile(path.join(dir, assets ? "assets" : "", "favicon.svg"), '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"/>\n');
     for (const name of names) {
       const html =
         `<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n` +
         `<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>${title}</title>\n` +
-        `<link rel="icon" href="favicon.svg">\n<script type="module" src="${name}.js"></script>\n` +
+        `<link rel="icon" href="${assets}favicon.svg">\n<script type="module" src="${assets}${name}.js"></script>\n` +
         `</head>\n<body>\n<main id="app"></main>\n</body>\n</html>\n`;
       await writeFile(path.join(dir, `${name}.html`), html);
     }
