@@ -8,7 +8,7 @@ SHELL := /bin/bash
 NODE_DEPS := node_modules/.package-lock.json
 E2E := unshare -n bash scripts/netns-run.sh
 
-.PHONY: deps build run test test-unit test-e2e typecheck bench clean
+.PHONY: deps build run test test-unit test-components test-e2e typecheck bench clean
 
 # npm ci writes node_modules/.package-lock.json; it is our "installed" stamp.
 $(NODE_DEPS): package.json package-lock.json
@@ -29,11 +29,16 @@ typecheck: deps
 test-unit: deps
 	npx vitest run
 
+# lit components in Chromium (web-test-runner), inside the namespace like every browser test.
+test-components: deps
+	bash scripts/ensure-chromium.sh
+	$(E2E) npx web-test-runner --config web-test-runner.config.mjs
+
 test-e2e: build
 	bash scripts/ensure-chromium.sh
 	$(E2E) npx vitest run -c vitest.e2e.config.ts
 
-test: typecheck test-unit test-e2e
+test: typecheck test-unit test-components test-e2e
 
 bench: build
 	bash scripts/ensure-chromium.sh
