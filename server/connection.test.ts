@@ -1,0 +1,88 @@
+// Connection against a fake socket and a fake host: the paths no real client can reach
+// (a bug in a handler) and the exact bookkeeping of closing.
+
+import { EventEmitter } from "node:events";
+import { describe, expect, it } from "vitest";
+import type { WebSocket } from "ws";
+import { loadConfig } from "./config.js";
+import { Connection, type ConnectionHost } from "./connection.js";
+import { createCapturingLogger } from "./log.js";
+import { Rooms } from "./rooms.js";
+
+class FakeSocket extends EventEmitter {
+  readyState = 1;
+  bufferedAmount = 0;
+  readonly sent: string[] = [];
+  readonly closes: { code: number; reason: string }[] = [];
+  terminated = false;
+  send(frame: Buffer): void {
+    this.sent.push(frame.toString());
+  }
+  ping(): void {}
+  close(code: number, reason: string): void {
+    this.closes.push({ code, reason });
+    this.readyState = 2;
+  }
+  terminate(): void {
+    this.terminated = true;
+  }
+}
+
+function setup(rooms: Rooms) {
+  const log = createCapturingLogger();
+  const detached: number[] = [];
+  const host: ConnectionHost = {
+    limits: loadConfig().limits,
+    rooms,
+    log,
+    tag: (value) => `tag(${value.length})`,
+    version: "meshmeet test",
+    detach: (connection) => detached.push(connection.id),
+    closed: () => {},
+  };
+  const socket = new FakeSocket();
+  // The fake has the part of ws's WebSocket that Connection uses.
+  const connection = new Connection(42, "127.0.0.1", socket as unknown as WebSocket, host);
+  return { socket, log, detached, connection };
+}
+
+describe("Connection", () => {
+  it("sends init first", () => {
+    const rooms = new Rooms({ maxRoomMembers: 2, maxWatchedRooms: 2 }, () => {});
+    rooms.add(42);
+    const { socket } = setup(rooms);
+    expect(socket.sent).toEqual(['{"init":{"your_id":42,"version":"meshmeet test"}}']);
+  });
+
+  it("closes only its own socket with 1011 when a handler throws, logs it, and detaches later", async () => {
+    const rooms = new Rooms({ maxRoomMembers: 2, maxWatchedRooms: 2 }, () => {});
+    rooms.add(42);
+    rooms.join = () => {
+      throw new Error("bug");
+    };
+    const { socket, log, detached } = setup(rooms);
+    socket.emit("message", Buffer.from(JSON.stringify({ join: { hash: "a".repeat(64) } })), false);
+    expect(socket.closes).toEqual([{ code: 1011, reason: "internal error" }]);
+    expect(log.entries.some((entry) => entry.event === "handler_failed")).toBe(true);
+    expect(detached).toEqual([]);
+    await Promise.resolve();
+    expect(detached).toEqual([42]);
+    socket.emit("message", Buffer.from('"ping"'), false);
+    expect(socket.closes).toHaveLength(1);
+  });
+
+  it("survives a host that throws inside the close event", () => {
+    const rooms = new Rooms({ maxRoomMembers: 2, maxWatchedRooms: 2 }, () => {});
+    rooms.add(42);
+    const { socket, log, connection } = setup(rooms);
+    const throwingHost = connection as unknown as { host: ConnectionHost };
+    throwingHost.host = {
+      ...throwingHost.host,
+      detach: () => {
+        throw new Error("bug");
+      },
+    };
+    expect(() => socket.emit("close", 1000)).not.toThrow();
+    expect(log.entries.some((entry) => entry.event === "close_failed")).toBe(true);
+  });
+});

@@ -1,0 +1,272 @@
+// One signaling socket: charges each frame against the socket's rates, parses it, hands it to the
+// rooms, and turns every refusal into an `error` packet paid from an error budget. It owns the
+// socket's timers and its bounded outbox. It never touches another socket: fan-out goes through
+// the rooms' deliver callback (relay.ts), closing is always this socket's own.
+
+import type { RawData, WebSocket } from "ws";
+import type { ClientboundPacket, ClientId, RelayErrorCode, ServerboundPacket } from "../common/wire/packets.js";
+import { encodeClientbound } from "../common/wire/encode.js";
+import { parseServerbound } from "../common/wire/parse.js";
+import { CloseCode, CloseReason } from "./close-codes.js";
+import type { LimitsConfig } from "./config.js";
+import { InboundRate, TokenBucket } from "./limits.js";
+import type { Logger, Tagger } from "./log.js";
+import { Outbox } from "./outbox.js";
+import type { RoomError, Rooms } from "./rooms.js";
+
+/**
+ * How long a socket we close may take to finish the closing handshake before it is cut off.
+ * A slow reader may never read our close frame, and ws would wait 30 s.
+ */
+export const CLOSE_GRACE_MS = 2000;
+
+/** What a connection needs from the relay that owns it. */
+export interface ConnectionHost {
+  readonly limits: LimitsConfig;
+  readonly rooms: Rooms;
+  readonly log: Logger;
+  readonly tag: Tagger;
+  readonly version: string;
+  /** Stop routing to this connection and take it out of its room. Idempotent. */
+  detach(connection: Connection): void;
+  /** The socket is closed; called once. */
+  closed(connection: Connection, code: number): void;
+}
+
+export function encodeFrame(packet: ClientboundPacket): Buffer {
+  return Buffer.from(encodeClientbound(packet), "utf8");
+}
+
+function frameBytes(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
+export class Connection {
+  private readonly outbox: Outbox;
+  private readonly inbound: InboundRate;
+  private readonly errorBudget: TokenBucket;
+  private readonly idleTimer: NodeJS.Timeout;
+  private terminateTimer: NodeJS.Timeout | undefined;
+  private hasAnsweredPing = true;
+  private isClosing = false;
+  private resolveClosed: () => void = () => {};
+  /** Settles when the socket is closed. */
+  readonly closed: Promise<void> = new Promise((resolve) => {
+    this.resolveClosed = resolve;
+  });
+
+  constructor(
+    readonly id: ClientId,
+    /** The client's address, for the per-address count. */
+    readonly address: string,
+    private readonly socket: WebSocket,
+    private readonly host: ConnectionHost,
+  ) {
+    const { limits } = host;
+    this.outbox = new Outbox(socket, limits.maxSendBufferBytes, (buffered) => this.handleOverflow(buffered));
+    this.inbound = new InboundRate(limits);
+    this.errorBudget = new TokenBucket(limits.errorBurst, limits.errorsPerSecond);
+    this.idleTimer = setTimeout(() => this.guard(() => this.handleIdle()), limits.idleTimeoutSeconds * 1000);
+    this.idleTimer.unref();
+
+    socket.on("message", (data, isBinary) => this.guard(() => this.handleMessage(data, isBinary)));
+    socket.on("pong", () => {
+      this.hasAnsweredPing = true;
+    });
+    socket.on("error", (error) => this.handleSocketError(error));
+    socket.on("close", (code) => this.handleClose(code));
+    this.sendPacket({ type: "init", yourId: id, version: host.version });
+  }
+
+  /** Sends an encoded frame (shared by all recipients of a fan-out); dropped once closing. */
+  send(frame: Buffer): void {
+    this.outbox.send(frame);
+  }
+
+  /** Called every ping interval: drops the peer if the previous ping went unanswered. */
+  heartbeat(): void {
+    this.guard(() => {
+      if (this.isClosing) return;
+      if (!this.hasAnsweredPing) {
+        this.host.log.warn("limit", { id: this.id, limit: "ping_timeout" });
+        this.terminate();
+        return;
+      }
+      this.hasAnsweredPing = false;
+      this.socket.ping();
+    });
+  }
+
+  /** Starts the closing handshake; the socket is cut off if it does not finish in time. */
+  close(code: CloseCode, reason: string): void {
+    if (this.isClosing) return;
+    this.beginClosing();
+    this.socket.close(code, reason);
+    this.startTerminateTimer();
+  }
+
+  /** Drops the TCP connection without a closing handshake (the peer is gone or not reading). */
+  terminate(): void {
+    if (!this.isClosing) this.beginClosing();
+    this.socket.terminate();
+  }
+
+  private startTerminateTimer(): void {
+    this.terminateTimer = setTimeout(() => this.socket.terminate(), CLOSE_GRACE_MS);
+    this.terminateTimer.unref();
+  }
+
+  private beginClosing(): void {
+    this.isClosing = true;
+    this.outbox.stop();
+    clearTimeout(this.idleTimer);
+    // Later, not now: we may be inside another socket's fan-out, and leaving the room fans out too.
+    queueMicrotask(() => this.guardDetach());
+  }
+
+  private guardDetach(): void {
+    try {
+      this.host.detach(this);
+    } catch (error) {
+      // Nothing to close any more (this socket is already closing); a bug is logged, not thrown,
+      // because a throw from a microtask would take the whole process down.
+      this.host.log.error("detach_failed", { id: this.id, error: errorMessage(error) });
+    }
+  }
+
+  /** Runs a handler; an exception closes this socket only (1011) and is logged. */
+  private guard(handler: () => void): void {
+    try {
+      handler();
+    } catch (error) {
+      this.host.log.error("handler_failed", { id: this.id, error: errorMessage(error) });
+      if (!this.isClosing) this.close(CloseCode.internalError, CloseReason.internalError);
+    }
+  }
+
+  private handleMessage(data: RawData, isBinary: boolean): void {
+    if (this.isClosing) return;
+    // Only messages count as activity: pongs answer the relay's own pings, so counting them
+    // would keep any socket whose TCP stack is alive open forever.
+    this.idleTimer.refresh();
+    const frame = frameBytes(data);
+    const hit = this.inbound.charge(frame.length);
+    if (hit !== null) {
+      this.host.log.warn("limit", { id: this.id, limit: hit });
+      this.reject("rate_limited", hit === "message_rate" ? "too many messages per second" : "too many bytes per second");
+      return;
+    }
+    if (isBinary) {
+      this.reject("binary_frame", "the relay accepts text frames only");
+      return;
+    }
+    const packet = parseServerbound(frame.toString("utf8"));
+    if (!packet.ok) {
+      this.reject("malformed", packet.error.message);
+      return;
+    }
+    this.dispatch(packet.value);
+  }
+
+  private dispatch(packet: ServerboundPacket): void {
+    const { rooms } = this.host;
+    switch (packet.type) {
+      case "ping":
+        return;
+      case "join": {
+        const outcome = rooms.join(this.id, packet.hash);
+        if (!outcome.ok) return this.rejectRoom(outcome.error);
+        const { left, joined, members } = outcome.value;
+        if (left !== null) this.host.log.info("leave", { id: this.id, room: this.host.tag(left) });
+        if (joined !== null) this.host.log.info("join", { id: this.id, room: this.host.tag(joined), members });
+        return;
+      }
+      case "relay": {
+        const sent = rooms.relay(this.id, packet.recipient, packet.message);
+        if (!sent.ok) this.rejectRoom(sent.error);
+        return;
+      }
+      case "watch_rooms": {
+        const watched = rooms.watch(this.id, packet.hashes);
+        if (!watched.ok) this.rejectRoom(watched.error);
+        return;
+      }
+    }
+  }
+
+  private rejectRoom(error: RoomError): void {
+    const { limits } = this.host;
+    switch (error) {
+      case "room_full":
+        this.host.log.info("limit", { id: this.id, limit: "room_full" });
+        return this.reject(error, `the room is full (${limits.maxRoomMembers} members)`);
+      case "too_many_watches":
+        this.host.log.info("limit", { id: this.id, limit: "too_many_watches" });
+        return this.reject(error, `at most ${limits.maxWatchedRooms} rooms can be watched`);
+      case "not_in_room":
+        return this.reject(error, "relay while in no room");
+      case "unknown_recipient":
+        return this.reject(error, "the recipient is not in your room");
+    }
+  }
+
+  /** Sends an error packet, paid from the error budget; an empty budget closes the socket. */
+  private reject(code: RelayErrorCode, message: string): void {
+    if (!this.errorBudget.tryTake(1)) {
+      this.host.log.warn("limit", { id: this.id, limit: "error_budget" });
+      this.close(CloseCode.policyViolation, CloseReason.errorBudget);
+      return;
+    }
+    this.sendPacket({ type: "error", code, message });
+  }
+
+  private sendPacket(packet: ClientboundPacket): void {
+    this.outbox.send(encodeFrame(packet));
+  }
+
+  private handleIdle(): void {
+    this.host.log.info("limit", { id: this.id, limit: "idle_timeout" });
+    this.close(CloseCode.idleTimeout, CloseReason.idleTimeout);
+  }
+
+  private handleOverflow(bufferedBytes: number): void {
+    this.host.log.warn("limit", { id: this.id, limit: "send_buffer", bufferedBytes });
+    this.close(CloseCode.slowReader, CloseReason.slowReader);
+  }
+
+  private handleSocketError(error: Error): void {
+    // ws reports protocol violations (oversized or non-UTF-8 frames, bad opcodes) here and closes
+    // the socket itself; its messages are its own, never the client's data.
+    const code = "code" in error && typeof error.code === "string" ? error.code : null;
+    if (code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH") {
+      this.host.log.warn("limit", { id: this.id, limit: "max_frame_bytes" });
+    } else {
+      this.host.log.warn("socket_error", { id: this.id, code, error: error.message });
+    }
+    if (this.isClosing) return;
+    this.beginClosing();
+    this.startTerminateTimer();
+  }
+
+  private handleClose(code: number): void {
+    clearTimeout(this.idleTimer);
+    clearTimeout(this.terminateTimer);
+    this.isClosing = true;
+    this.outbox.stop();
+    try {
+      this.host.detach(this);
+      this.host.closed(this, code);
+    } catch (error) {
+      // We are inside the socket's close event: a throw here would end the process.
+      this.host.log.error("close_failed", { id: this.id, error: errorMessage(error) });
+    } finally {
+      this.resolveClosed();
+    }
+  }
+}

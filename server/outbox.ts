@@ -1,0 +1,44 @@
+// Bounded sending to one socket. The relay never waits for a reader: a frame that would push the
+// socket's unsent bytes past the limit is not sent, and the owner is told to close that socket.
+// Waiting instead is how one slow reader stalled every room in keks-meet (spec §6.3).
+
+/** What the outbox needs of a socket; ws's WebSocket has it. */
+export interface FrameSink {
+  readonly readyState: number;
+  /** Bytes handed to the socket and not yet written to the network. */
+  readonly bufferedAmount: number;
+  send(frame: Buffer, options: { binary: boolean }): void;
+}
+
+/** ws's WebSocket.OPEN. */
+const OPEN = 1;
+
+export class Outbox {
+  private isStopped = false;
+
+  constructor(
+    private readonly sink: FrameSink,
+    private readonly maxBufferedBytes: number,
+    private readonly onOverflow: (bufferedBytes: number) => void,
+  ) {}
+
+  /**
+   * Sends `frame` as a text frame, or drops it if the socket is not open or already over its
+   * limit. The same Buffer may go to many outboxes: fan-out encodes once.
+   */
+  send(frame: Buffer): void {
+    if (this.isStopped || this.sink.readyState !== OPEN) return;
+    const buffered = this.sink.bufferedAmount;
+    if (buffered + frame.length > this.maxBufferedBytes) {
+      this.isStopped = true;
+      this.onOverflow(buffered);
+      return;
+    }
+    this.sink.send(frame, { binary: false });
+  }
+
+  /** Nothing more is sent after this (the socket is closing). */
+  stop(): void {
+    this.isStopped = true;
+  }
+}

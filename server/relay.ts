@@ -1,0 +1,134 @@
+// The signaling relay behind /signaling: admits sockets (socket caps), gives each a random id and
+// a Connection, routes the rooms' packets to connections (encoded once per fan-out), pings every
+// socket on an interval, and closes everything on shutdown. Knows nothing of HTTP.
+
+import type { WebSocket } from "ws";
+import type { ClientboundPacket, ClientId } from "../common/wire/packets.js";
+import { CloseCode, CloseReason } from "./close-codes.js";
+import type { LimitsConfig } from "./config.js";
+import { CLOSE_GRACE_MS, Connection, encodeFrame, type ConnectionHost } from "./connection.js";
+import { IdAllocator } from "./ids.js";
+import { AddressCounter } from "./limits.js";
+import type { Logger, Tagger } from "./log.js";
+import { Rooms } from "./rooms.js";
+
+export interface SignalingRelayOptions {
+  readonly log: Logger;
+  readonly tag: Tagger;
+  /** Sent in `init`, e.g. "meshmeet 0.1.0". */
+  readonly version: string;
+}
+
+export interface SignalingStats {
+  readonly sockets: number;
+  readonly rooms: number;
+  readonly watchedHashes: number;
+}
+
+export class SignalingRelay implements ConnectionHost {
+  readonly rooms: Rooms;
+  readonly log: Logger;
+  readonly tag: Tagger;
+  readonly version: string;
+  private readonly ids = new IdAllocator();
+  private readonly addresses = new AddressCounter();
+  /** Connections that receive packets; a closing connection leaves this map at once. */
+  private readonly routes = new Map<ClientId, Connection>();
+  /** Connections whose socket is not closed yet (routed or closing). */
+  private readonly live = new Set<Connection>();
+  /** Sockets refused by a cap, until their close completes. */
+  private readonly refused = new Set<WebSocket>();
+  private readonly heartbeatTimer: NodeJS.Timeout;
+
+  constructor(
+    readonly limits: LimitsConfig,
+    options: SignalingRelayOptions,
+  ) {
+    this.log = options.log;
+    this.tag = options.tag;
+    this.version = options.version;
+    this.rooms = new Rooms(limits, (recipients, packet) => this.deliver(recipients, packet));
+    this.heartbeatTimer = setInterval(() => this.heartbeat(), limits.pingIntervalSeconds * 1000);
+    this.heartbeatTimer.unref();
+  }
+
+  /** Takes an upgraded socket from `address` (already allowed by origin). */
+  accept(socket: WebSocket, address: string): void {
+    const addressTag = this.tag(address);
+    if (this.live.size >= this.limits.maxSockets) {
+      this.log.warn("limit", { limit: "max_sockets", address: addressTag });
+      this.refuse(socket, CloseReason.relayFull);
+      return;
+    }
+    if (!this.addresses.tryAdd(address, this.limits.maxSocketsPerIp)) {
+      this.log.warn("limit", { limit: "max_sockets_per_ip", address: addressTag });
+      this.refuse(socket, CloseReason.addressFull);
+      return;
+    }
+    const id = this.ids.allocate();
+    let connection: Connection;
+    try {
+      connection = new Connection(id, address, socket, this);
+    } catch (error) {
+      this.ids.release(id);
+      this.addresses.remove(address);
+      throw error;
+    }
+    this.rooms.add(id);
+    this.routes.set(id, connection);
+    this.live.add(connection);
+    this.log.info("connect", { id, address: addressTag });
+  }
+
+  detach(connection: Connection): void {
+    if (this.routes.get(connection.id) !== connection) return;
+    this.routes.delete(connection.id);
+    const left = this.rooms.remove(connection.id);
+    if (left !== null) this.log.info("leave", { id: connection.id, room: this.tag(left) });
+  }
+
+  closed(connection: Connection, code: number): void {
+    if (!this.live.delete(connection)) return;
+    this.ids.release(connection.id);
+    this.addresses.remove(connection.address);
+    // The code only: a close reason is text the client chose.
+    this.log.info("disconnect", { id: connection.id, code });
+  }
+
+  stats(): SignalingStats {
+    return { sockets: this.live.size + this.refused.size, ...this.rooms.counts() };
+  }
+
+  /** Closes every socket with 1001 and stops the heartbeat; resolves when all are closed. */
+  async close(): Promise<void> {
+    clearInterval(this.heartbeatTimer);
+    const connections = [...this.live];
+    const refused = [...this.refused].map((socket) => new Promise<void>((resolve) => socket.once("close", () => resolve())));
+    for (const connection of connections) connection.close(CloseCode.goingAway, CloseReason.shuttingDown);
+    await Promise.all([...connections.map((connection) => connection.closed), ...refused]);
+  }
+
+  /** One encoding per packet, whatever the number of recipients. */
+  private deliver(recipients: readonly ClientId[], packet: ClientboundPacket): void {
+    const frame = encodeFrame(packet);
+    for (const id of recipients) this.routes.get(id)?.send(frame);
+  }
+
+  private heartbeat(): void {
+    for (const connection of [...this.live]) connection.heartbeat();
+  }
+
+  /** Closes a socket that never became a connection, telling the client why (1013). */
+  private refuse(socket: WebSocket, reason: string): void {
+    this.refused.add(socket);
+    // A refused client that misbehaves only hastens its close; nothing to report.
+    socket.on("error", () => {});
+    const timer = setTimeout(() => socket.terminate(), CLOSE_GRACE_MS);
+    timer.unref();
+    socket.once("close", () => {
+      clearTimeout(timer);
+      this.refused.delete(socket);
+    });
+    socket.close(CloseCode.tryAgainLater, reason);
+  }
+}
