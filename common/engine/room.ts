@@ -15,7 +15,10 @@ import { randomRoomSecret } from "../prefs/fragment.js";
 import type { ChatContent, ClientId, ProvideInfo, RelayMessage } from "../wire/packets.js";
 import { PeerSession, type SignalMessage } from "./peer-session.js";
 import { silentLogger, type Logger, type SocketFactory } from "./platform.js";
+import { isSafeImageDataUrl } from "./safe-image.js";
 import { RelayLink, type ReconnectPolicy, type RelayStatus } from "./relay-link.js";
+
+export { isSafeImageDataUrl };
 
 export type PeerKey = string & { readonly __peerKey: true };
 
@@ -96,8 +99,6 @@ export const PENDING_ID_TIMEOUT_MS = 3_000;
 export const MAX_NAME_CHARS = 100;
 /** Previews are 256² WebP of a few KiB (spec §3.8); far larger ones are not previews. */
 export const MAX_PREVIEW_CHARS = 256 * 1024;
-/** Only inline raster images are shown: never a URL a peer could use to make us fetch something. */
-const SAFE_IMAGE = /^data:image\/(?:png|jpeg|gif|webp|avif|bmp);base64,[A-Za-z0-9+/]+=*$/;
 
 interface RemotePeer {
   readonly key: PeerKey;
@@ -110,10 +111,6 @@ interface RemotePeer {
   readonly resources: Map<string, { info: ProvideInfo; state: RemoteResourceState; stream: MediaStream | undefined; preview: string | undefined }>;
   /** Channels we opened for their requests, per resource id, to close on request_stop. */
   readonly servingChannels: Map<string, Set<RTCDataChannel>>;
-}
-
-export function isSafeImageDataUrl(url: string): boolean {
-  return SAFE_IMAGE.test(url);
 }
 
 export class Room {

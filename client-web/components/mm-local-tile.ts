@@ -1,0 +1,162 @@
+// Our own tile: "You (<name>)" and what we share — a muted self-view for video, a plain
+// "Microphone on" row for audio (no self-monitoring: it would echo) — each with a Stop button.
+// Properties in, intents out (LocalStopEvent / LocalStopAllEvent); the app stops the devices.
+
+import { LitElement, css, html, nothing } from "lit";
+import { customElement, property } from "lit/decorators.js";
+import { repeat } from "lit/directives/repeat.js";
+import type { LocalResource } from "../../common/engine/room.js";
+import { formatBytes } from "./mm-peer-tile.js";
+import "./mm-stream-view.js";
+
+/** The user wants to stop sharing one resource. */
+export class LocalStopEvent extends Event {
+  static readonly eventName = "local-stop";
+  readonly id: string;
+  constructor(detail: { readonly id: string }) {
+    super(LocalStopEvent.eventName, { bubbles: true, composed: true });
+    this.id = detail.id;
+  }
+}
+
+/** The user wants to stop sharing everything. */
+export class LocalStopAllEvent extends Event {
+  static readonly eventName = "local-stop-all";
+  constructor() {
+    super(LocalStopAllEvent.eventName, { bubbles: true, composed: true });
+  }
+}
+
+function resourceLabel(resource: LocalResource): string {
+  const { info } = resource;
+  if (info.label?.trim()) return info.label.trim();
+  if (info.kind !== "track") return info.id;
+  return info.trackKind === "audio" ? "Audio" : "Video";
+}
+
+@customElement("mm-local-tile")
+export class MmLocalTile extends LitElement {
+  static override styles = css`
+    :host {
+      display: block;
+      min-width: 0;
+    }
+    .tile {
+      display: flex;
+      flex-direction: column;
+      gap: 0.6rem;
+      padding: 0.75rem;
+      border-radius: var(--radius, 10px);
+      background: var(--surface-raised, #fff);
+      color: var(--text, #1b1f24);
+      box-shadow: 0 1px 6px rgb(0 0 0 / 0.12);
+      border: 2px solid var(--accent-soft, #98c1d9);
+      overflow-wrap: anywhere;
+    }
+    .header {
+      display: flex;
+      flex-wrap: wrap;
+      align-items: center;
+      justify-content: space-between;
+      gap: 0.4rem;
+    }
+    .name {
+      font-weight: 600;
+      font-size: 1.05rem;
+    }
+    .nothing {
+      color: var(--text-muted, #4a5360);
+      margin: 0;
+    }
+    ul {
+      list-style: none;
+      margin: 0;
+      padding: 0;
+      display: flex;
+      flex-direction: column;
+      gap: 0.6rem;
+    }
+    .row {
+      display: flex;
+      flex-wrap: wrap;
+      align-items: center;
+      gap: 0.25rem 0.6rem;
+    }
+    .label {
+      flex: 1 1 auto;
+    }
+    button {
+      font: inherit;
+      min-height: 2.5rem;
+      min-width: 2.5rem;
+      padding: 0.3rem 0.9rem;
+      border-radius: var(--radius, 10px);
+      border: 1px solid var(--danger, #b3261e);
+      background: var(--surface-raised, #fff);
+      color: var(--danger, #b3261e);
+      cursor: pointer;
+    }
+    button:focus-visible {
+      outline: 3px solid var(--focus, #0b57d0);
+      outline-offset: 2px;
+    }
+  `;
+
+  /** Our display name as others see it. */
+  @property() name = "";
+  @property({ attribute: false }) resources: readonly LocalResource[] = [];
+
+  protected override render(): unknown {
+    const name = this.name.trim();
+    const title = name ? `You (${name})` : "You";
+    return html`
+      <div class="tile" role="group" aria-label=${title}>
+        <div class="header">
+          <bdi class="name">${title}</bdi>
+          ${this.resources.length > 1
+            ? html`<button type="button" @click=${() => this.dispatchEvent(new LocalStopAllEvent())}>Stop all</button>`
+            : nothing}
+        </div>
+        ${this.resources.length === 0
+          ? html`<p class="nothing">Not sharing anything</p>`
+          : html`<ul>
+              ${repeat(this.resources, (resource) => resource.info.id, (resource) => this.renderResource(resource))}
+            </ul>`}
+      </div>
+    `;
+  }
+
+  private renderResource(resource: LocalResource): unknown {
+    const { info, stream } = resource;
+    const label = resourceLabel(resource);
+    let body: unknown;
+    if (info.kind === "track" && info.trackKind === "audio") {
+      body = html`<span class="label">Microphone on</span>`;
+    } else if (info.kind === "track") {
+      body = html`<span class="label">${label}</span>`;
+    } else {
+      body = html`<span class="label"><bdi>${label}</bdi>${info.size === undefined ? nothing : ` (${formatBytes(info.size)})`}</span>`;
+    }
+    const selfView =
+      info.kind === "track" && info.trackKind !== "audio" && stream
+        ? html`<mm-stream-view .stream=${stream} muted label=${`Your ${label}`}></mm-stream-view>`
+        : nothing;
+    return html`<li class="resource" data-kind=${info.kind === "track" ? (info.trackKind ?? "video") : info.kind}>
+      ${selfView}
+      <div class="row">
+        ${body}
+        <button type="button" @click=${() => this.dispatchEvent(new LocalStopEvent({ id: info.id }))}>Stop ${label}</button>
+      </div>
+    </li>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "mm-local-tile": MmLocalTile;
+  }
+  interface HTMLElementEventMap {
+    "local-stop": LocalStopEvent;
+    "local-stop-all": LocalStopAllEvent;
+  }
+}

@@ -1,0 +1,280 @@
+// One tile per remote participant (keyed by participant, not by stream): name, connection state
+// in words, and their resources with show/hide or play/mute toggles. Properties in (a PeerView),
+// intents out (ResourceEnableEvent / ResourceDisableEvent); the app turns those into room calls.
+// Every peer-supplied string is rendered as text or an attribute, never as markup.
+
+import { LitElement, css, html, nothing } from "lit";
+import { customElement, property } from "lit/decorators.js";
+import { repeat } from "lit/directives/repeat.js";
+import type { PeerKey, PeerView, RemoteResource } from "../../common/engine/room.js";
+import { isSafeImageDataUrl } from "../../common/engine/safe-image.js";
+import "./mm-stream-view.js";
+
+/** The user wants a resource of `key` started (a video shown, an audio played). */
+export class ResourceEnableEvent extends Event {
+  static readonly eventName = "resource-enable";
+  readonly key: PeerKey;
+  readonly id: string;
+  constructor(detail: { readonly key: PeerKey; readonly id: string }) {
+    super(ResourceEnableEvent.eventName, { bubbles: true, composed: true });
+    this.key = detail.key;
+    this.id = detail.id;
+  }
+}
+
+/** The user wants a resource of `key` stopped (hidden, muted), or a pending request cancelled. */
+export class ResourceDisableEvent extends Event {
+  static readonly eventName = "resource-disable";
+  readonly key: PeerKey;
+  readonly id: string;
+  constructor(detail: { readonly key: PeerKey; readonly id: string }) {
+    super(ResourceDisableEvent.eventName, { bubbles: true, composed: true });
+    this.key = detail.key;
+    this.id = detail.id;
+  }
+}
+
+const CONNECTION_WORDS: Readonly<Record<PeerView["connectionState"], string>> = {
+  // Nothing requested either way yet: normal for a peer whose resources nobody enabled.
+  none: "Not connected yet",
+  new: "Connecting…",
+  connecting: "Connecting…",
+  connected: "Connected",
+  disconnected: "Connection interrupted",
+  failed: "Connection failed",
+  closed: "Closed",
+};
+
+const CONNECTION_TONE: Readonly<Record<PeerView["connectionState"], "good" | "bad" | "neutral">> = {
+  none: "neutral",
+  new: "neutral",
+  connecting: "neutral",
+  connected: "good",
+  disconnected: "bad",
+  failed: "bad",
+  closed: "neutral",
+};
+
+/** What the tile calls a peer: their name, or "Guest <id>" until they identify (or if they never do). */
+export function peerDisplayName(peer: Pick<PeerView, "name" | "clientId">): string {
+  const name = peer.name?.trim();
+  return name ? name : `Guest ${peer.clientId}`;
+}
+
+/** "1.5 MiB": binary units, one decimal from KiB on. */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+function trackLabel(resource: RemoteResource): string {
+  return resource.info.label?.trim() || (resource.info.trackKind === "audio" ? "Audio" : "Video");
+}
+
+@customElement("mm-peer-tile")
+export class MmPeerTile extends LitElement {
+  static override styles = css`
+    :host {
+      display: block;
+      min-width: 0;
+    }
+    .tile {
+      display: flex;
+      flex-direction: column;
+      gap: 0.6rem;
+      padding: 0.75rem;
+      border-radius: var(--radius, 10px);
+      background: var(--surface-raised, #fff);
+      color: var(--text, #1b1f24);
+      box-shadow: 0 1px 6px rgb(0 0 0 / 0.12);
+      overflow-wrap: anywhere;
+    }
+    .header {
+      display: flex;
+      flex-wrap: wrap;
+      align-items: baseline;
+      gap: 0.25rem 0.75rem;
+    }
+    .name {
+      font-weight: 600;
+      font-size: 1.05rem;
+    }
+    .status {
+      color: var(--text-muted, #4a5360);
+      font-size: 0.9rem;
+    }
+    .status::before {
+      content: "";
+      display: inline-block;
+      width: 0.6em;
+      height: 0.6em;
+      margin-right: 0.35em;
+      border-radius: 50%;
+      background: var(--text-muted, #4a5360);
+    }
+    .status.good::before {
+      background: var(--accent, #3d5a80);
+    }
+    .status.bad {
+      color: var(--danger, #b3261e);
+    }
+    .status.bad::before {
+      background: var(--danger, #b3261e);
+    }
+    .badge {
+      font-size: 0.85rem;
+      padding: 0 0.5rem;
+      border-radius: 999px;
+      border: 1px solid var(--text-muted, #4a5360);
+      color: var(--text, #1b1f24);
+    }
+    ul {
+      list-style: none;
+      margin: 0;
+      padding: 0;
+      display: flex;
+      flex-direction: column;
+      gap: 0.6rem;
+    }
+    .row {
+      display: flex;
+      flex-wrap: wrap;
+      align-items: center;
+      gap: 0.25rem 0.6rem;
+    }
+    .kind,
+    .starting {
+      color: var(--text-muted, #4a5360);
+      font-size: 0.9rem;
+    }
+    .preview {
+      display: block;
+      width: 100%;
+      max-width: 16rem;
+      aspect-ratio: 1;
+      object-fit: contain;
+      border-radius: var(--radius, 10px);
+      background: #000;
+    }
+    button {
+      font: inherit;
+      min-height: 2.5rem;
+      min-width: 2.5rem;
+      padding: 0.3rem 0.9rem;
+      border-radius: var(--radius, 10px);
+      border: 1px solid var(--text-muted, #4a5360);
+      background: var(--surface-raised, #fff);
+      color: var(--text, #1b1f24);
+      cursor: pointer;
+    }
+    button.on {
+      border-color: var(--accent, #3d5a80);
+      background: var(--accent, #3d5a80);
+      color: #fff;
+    }
+    button:focus-visible {
+      outline: 3px solid var(--focus, #0b57d0);
+      outline-offset: 2px;
+    }
+    details pre {
+      margin: 0.4rem 0 0;
+      white-space: pre-wrap;
+      font-size: 0.8rem;
+    }
+    summary {
+      cursor: pointer;
+      min-height: 24px;
+    }
+  `;
+
+  @property({ attribute: false }) peer: PeerView | undefined;
+  /** Shows the connection details area (the `webrtc_debug` preference). */
+  @property({ type: Boolean, attribute: "webrtc-debug" }) webrtcDebug = false;
+  /** The details text; the app computes it from the connection's stats. */
+  @property({ attribute: false }) debugText = "";
+
+  protected override render(): unknown {
+    const peer = this.peer;
+    if (!peer) return nothing;
+    const name = peerDisplayName(peer);
+    const resources = [...peer.resources.values()];
+    const tracks = resources.filter((resource) => resource.info.kind === "track");
+    const others = resources.filter((resource) => resource.info.kind !== "track");
+    // The relay lost them; their media may still flow while we wait for them to come back.
+    const away = peer.presence === "away";
+    return html`
+      <div class="tile" role="group" aria-label=${name} aria-describedby=${away ? "status away" : "status"}>
+        <div class="header">
+          <bdi class="name">${name}</bdi>
+          <span id="status" class="status ${CONNECTION_TONE[peer.connectionState]}">${CONNECTION_WORDS[peer.connectionState]}</span>
+          ${away ? html`<span id="away" class="badge">Reconnecting…</span>` : nothing}
+        </div>
+        ${tracks.length + others.length > 0
+          ? html`<ul>
+              ${repeat(tracks, (resource) => resource.info.id, (resource) => this.renderTrack(peer.key, name, resource))}
+              ${repeat(others, (resource) => resource.info.id, (resource) => this.renderOther(resource))}
+            </ul>`
+          : nothing}
+        ${this.webrtcDebug
+          ? html`<details>
+              <summary>Connection details</summary>
+              <pre>${this.debugText}</pre>
+            </details>`
+          : nothing}
+      </div>
+    `;
+  }
+
+  private renderTrack(key: PeerKey, peerName: string, resource: RemoteResource): unknown {
+    const label = trackLabel(resource);
+    const isAudio = resource.info.trackKind === "audio";
+    const on = resource.state !== "available";
+    const action = isAudio ? (on ? "Mute" : "Play") : on ? "Hide" : "Show";
+    const source = `${label} from ${peerName}`;
+    let media: unknown = nothing;
+    if (resource.state === "active" && resource.stream) {
+      media = html`<mm-stream-view .stream=${resource.stream} label=${source}></mm-stream-view>`;
+    } else if (resource.preview !== undefined && isSafeImageDataUrl(resource.preview)) {
+      media = html`<img class="preview" src=${resource.preview} alt=${`Preview of ${source}`} />`;
+    }
+    const toggle = (): void => {
+      const detail = { key, id: resource.info.id };
+      this.dispatchEvent(on ? new ResourceDisableEvent(detail) : new ResourceEnableEvent(detail));
+    };
+    // The button says what it will do; the state is in its words, not in aria-pressed, because a
+    // toggle whose label also flips reads as "Hide Camera, pressed" (WAI-ARIA APG button pattern).
+    return html`<li class="resource track" data-kind=${isAudio ? "audio" : "video"}>
+      ${media}
+      <div class="row">
+        <bdi class="label">${label}</bdi>
+        <span class="kind">${isAudio ? "audio" : "video"}</span>
+        ${resource.state === "requested" ? html`<span class="starting">Starting…</span>` : nothing}
+        <button type="button" class=${on ? "on" : ""} @click=${toggle}>${action} ${label}</button>
+      </div>
+    </li>`;
+  }
+
+  private renderOther(resource: RemoteResource): unknown {
+    const label = resource.info.label?.trim() || resource.info.id;
+    const size = resource.info.size;
+    return html`<li class="resource other" data-kind=${resource.info.kind}>
+      <div class="row"><span><bdi>${label}</bdi>${size === undefined ? nothing : ` (${formatBytes(size)})`}</span></div>
+    </li>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "mm-peer-tile": MmPeerTile;
+  }
+  interface HTMLElementEventMap {
+    "resource-enable": ResourceEnableEvent;
+    "resource-disable": ResourceDisableEvent;
+  }
+}
