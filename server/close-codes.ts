@@ -4,6 +4,7 @@
 
 export const CloseCode = {
   /** The relay is shutting down. */
+  normal: 1000,
   goingAway: 1001,
   /** The error budget is spent: the client keeps sending what the relay rejects. */
   policyViolation: 1008,

@@ -28,7 +28,8 @@ export interface ConnectionHost {
   readonly tag: Tagger;
   readonly version: string;
   /** Stop routing to this connection and take it out of its room. Idempotent. */
-  detach(connection: Connection): void;
+  /** `clean`: the client closed its socket normally (1000/1001) itself, rather than being lost or cut off. */
+  detach(connection: Connection, clean: boolean): void;
   /** The socket is closed; called once. */
   closed(connection: Connection, code: number): void;
 }
@@ -132,7 +133,8 @@ export class Connection {
 
   private guardDetach(): void {
     try {
-      this.host.detach(this);
+      // We started closing (a limit, a shutdown): for the others the client is lost, not gone.
+      this.host.detach(this, false);
     } catch (error) {
       // Nothing to close any more (this socket is already closing); a bug is logged, not thrown,
       // because a throw from a microtask would take the whole process down.
@@ -257,10 +259,13 @@ export class Connection {
   private handleClose(code: number): void {
     clearTimeout(this.idleTimer);
     clearTimeout(this.terminateTimer);
+    // A close handshake the client started (1005: a close frame without a code) is a deliberate
+    // leave; 1006 (no close frame) or any close we started means the client was lost or cut off.
+    const clean = !this.isClosing && (code === CloseCode.normal || code === CloseCode.goingAway || code === 1005);
     this.isClosing = true;
     this.outbox.stop();
     try {
-      this.host.detach(this);
+      this.host.detach(this, clean);
       this.host.closed(this, code);
     } catch (error) {
       // We are inside the socket's close event: a throw here would end the process.

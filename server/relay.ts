@@ -80,10 +80,10 @@ export class SignalingRelay implements ConnectionHost {
     this.log.info("connect", { id, address: addressTag });
   }
 
-  detach(connection: Connection): void {
+  detach(connection: Connection, clean: boolean): void {
     if (this.routes.get(connection.id) !== connection) return;
     this.routes.delete(connection.id);
-    const left = this.rooms.remove(connection.id);
+    const left = this.rooms.remove(connection.id, clean);
     if (left !== null) this.log.info("leave", { id: connection.id, room: this.tag(left) });
   }
 

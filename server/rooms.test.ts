@@ -27,7 +27,7 @@ function setup(limits = { maxRoomMembers: 16, maxWatchedRooms: 8 }) {
 }
 
 const join = (id: ClientId): ClientboundPacket => ({ type: "client_join", id });
-const leave = (id: ClientId): ClientboundPacket => ({ type: "client_leave", id });
+const leave = (id: ClientId, clean = true): ClientboundPacket => ({ type: "client_leave", id, clean });
 const info = (hash: string, userCount: number): ClientboundPacket => ({ type: "room_info", hash, userCount });
 
 describe("Rooms", () => {
@@ -57,7 +57,7 @@ describe("Rooms", () => {
     expect(t.inbox(1)).toEqual([leave(2)]);
     expect(t.inbox(3)).toEqual([leave(2)]);
     expect(t.inbox(2)).toEqual([]);
-    t.rooms.remove(3);
+    t.rooms.remove(3, true);
     expect(t.inbox(1)).toEqual([leave(3)]);
   });
 
@@ -87,7 +87,7 @@ describe("Rooms", () => {
     t.rooms.join(2, Y);
     expect(t.rooms.counts().rooms).toBe(2);
     t.rooms.join(1, null);
-    t.rooms.remove(2);
+    t.rooms.remove(2, true);
     expect(t.rooms.counts().rooms).toBe(0);
     expect(t.rooms.membersOf(X)).toEqual([]);
   });
@@ -147,7 +147,7 @@ describe("Rooms", () => {
     expect(t.inbox(4)).toEqual([info(X, 2)]);
     t.rooms.join(2, Y);
     expect(t.inbox(4)).toEqual([info(X, 1), info(Y, 1)]);
-    t.rooms.remove(1);
+    t.rooms.remove(1, true);
     expect(t.inbox(4)).toEqual([info(X, 0)]);
     t.rooms.watch(3, [X]);
     expect(t.inbox(3)).toEqual([]);
@@ -161,7 +161,7 @@ describe("Rooms", () => {
     t.rooms.join(1, Y);
     expect(t.inbox(4)).toEqual([]);
     expect(t.rooms.counts().watchedHashes).toBe(2);
-    t.rooms.remove(3);
+    t.rooms.remove(3, true);
     t.rooms.watch(4, []);
     expect(t.rooms.counts().watchedHashes).toBe(0);
   });
@@ -179,9 +179,9 @@ describe("Rooms", () => {
   it("forgets a removed client completely", () => {
     t.rooms.join(1, X);
     t.rooms.watch(1, [Y]);
-    expect(t.rooms.remove(1)).toBe(X);
+    expect(t.rooms.remove(1, true)).toBe(X);
     expect(t.rooms.counts()).toEqual({ rooms: 0, watchedHashes: 0 });
-    expect(t.rooms.remove(1)).toBeNull();
+    expect(t.rooms.remove(1, true)).toBeNull();
     expect(() => t.rooms.join(1, X)).toThrow(/not registered/);
   });
 });

@@ -55,11 +55,14 @@ export class Rooms {
     this.clients.set(id, { room: null, watches: new Set() });
   }
 
-  /** Leaves the room (members are told), drops all watches, forgets the client. Idempotent. */
-  remove(id: ClientId): RoomHash | null {
+  /**
+   * Leaves the room (members are told), drops all watches, forgets the client. Idempotent.
+   * `clean`: the client left on purpose (see ClientboundPacket client_leave).
+   */
+  remove(id: ClientId, clean: boolean): RoomHash | null {
     const client = this.clients.get(id);
     if (!client) return null;
-    const left = this.leave(id, client);
+    const left = this.leave(id, client, clean);
     this.setWatches(id, client, new Set());
     this.clients.delete(id);
     return left;
@@ -72,7 +75,8 @@ export class Rooms {
     if (hash !== null && hash !== client.room && (this.rooms.get(hash)?.size ?? 0) >= this.limits.maxRoomMembers) {
       return err("room_full");
     }
-    const left = this.leave(id, client);
+    // Joining elsewhere (or nowhere) is a deliberate leave.
+    const left = this.leave(id, client, true);
     if (hash === null) return ok({ left, joined: null, members: 0 });
 
     let members = this.rooms.get(hash);
@@ -138,7 +142,7 @@ export class Rooms {
     return client;
   }
 
-  private leave(id: ClientId, client: ClientState): RoomHash | null {
+  private leave(id: ClientId, client: ClientState, clean: boolean): RoomHash | null {
     const hash = client.room;
     if (hash === null) return null;
     client.room = null;
@@ -146,7 +150,7 @@ export class Rooms {
     if (!members) return hash;
     members.delete(id);
     if (members.size === 0) this.rooms.delete(hash);
-    else this.deliver([...members], { type: "client_leave", id });
+    else this.deliver([...members], { type: "client_leave", id, clean });
     this.announce(hash, members.size);
     return hash;
   }

@@ -145,7 +145,7 @@ export class Room {
     });
     this.link.events.on("joined", () => this.handleJoined());
     this.link.events.on("peer-joined", ({ id }) => this.handlePeerJoined(id));
-    this.link.events.on("peer-left", ({ id }) => this.handlePeerLeft(id));
+    this.link.events.on("peer-left", ({ id, clean }) => this.handlePeerLeft(id, clean));
     this.link.events.on("message", ({ sender, message }) => this.handleMessage(sender, message));
     this.link.events.on("dropped", ({ sender, reason }) =>
       this.events.emit("problem", { code: "message-dropped", detail: `from ${sender}: ${reason.code}` }),
@@ -290,7 +290,7 @@ export class Room {
     );
   }
 
-  private handlePeerLeft(id: ClientId): void {
+  private handlePeerLeft(id: ClientId, clean: boolean | undefined): void {
     const timer = this.pending.get(id);
     if (timer !== undefined) {
       clearTimeout(timer);
@@ -298,8 +298,9 @@ export class Room {
     }
     const peer = this.byClientId.get(id);
     if (!peer) return;
-    // A meshmeet peer with a live connection may only have lost the relay: wait for it.
-    if (peer.sessionToken && peer.session?.connectionState === "connected") this.markAway(peer);
+    // A meshmeet peer with a live connection that did not leave on purpose may only have lost
+    // the relay: wait for it. (A keks-meet relay cannot tell us which, hence `!== true`.)
+    if (clean !== true && peer.sessionToken && peer.session?.connectionState === "connected") this.markAway(peer);
     else this.dropPeer(peer, true);
   }
 

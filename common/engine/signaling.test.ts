@@ -83,7 +83,7 @@ describe("SignalingClient", () => {
     expect(seen.filter(([type]) => type !== "connected")).toEqual([
       ["room-joined", { hash: secrets.hash }],
       ["peer-joined", { id: 11 }],
-      ["peer-left", { id: 11 }],
+      ["peer-left", { id: 11, clean: undefined }],
     ]);
     expect([...client.members]).toEqual([]);
   });

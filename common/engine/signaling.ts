@@ -29,8 +29,8 @@ export interface SignalingEvents extends Record<string, unknown> {
   "room-joined": { readonly hash: RoomHash };
   /** Another client is in (or entered) our room; already in `members`. */
   "peer-joined": { readonly id: ClientId };
-  /** A member left; already removed from `members`. */
-  "peer-left": { readonly id: ClientId };
+  /** A member left; already removed from `members`. `clean`: see the client_leave packet. */
+  "peer-left": { readonly id: ClientId; readonly clean: boolean | undefined };
   /** A validated, sender-checked message from a member. One event per key of the envelope. */
   message: { readonly sender: ClientId; readonly message: RelayMessage };
   /** A relayed packet that was not delivered upward, and why. */
@@ -218,7 +218,7 @@ export class SignalingClient {
       case "client_leave":
         // keks-meet relays send the leave twice and to the leaver itself; both are harmless here.
         if (!this.memberIds.delete(packet.id)) return;
-        this.events.emit("peer-left", { id: packet.id });
+        this.events.emit("peer-left", { id: packet.id, clean: packet.clean });
         return;
       case "message":
         await this.handleMessage(packet.sender, packet.message);

@@ -25,7 +25,9 @@ export function encodeClientbound(packet: ClientboundPacket): string {
     case "client_join":
       return `{"client_join":{"id":${packet.id}}}`;
     case "client_leave":
-      return `{"client_leave":{"id":${packet.id}}}`;
+      return packet.clean === undefined
+        ? `{"client_leave":{"id":${packet.id}}}`
+        : `{"client_leave":{"id":${packet.id},"clean":${packet.clean}}}`;
     case "message":
       return `{"message":{"sender":${packet.sender},"message":${JSON.stringify(packet.message)}}}`;
     case "room_info":

@@ -45,7 +45,13 @@ export type ClientboundPacket =
   | { readonly type: "init"; readonly yourId: ClientId; readonly version: string }
   /** Also sent to the joiner for itself, always before any other member's `client_join`. */
   | { readonly type: "client_join"; readonly id: ClientId }
-  | { readonly type: "client_leave"; readonly id: ClientId }
+  /**
+   * `clean` is a meshmeet extension (keks-meet clients ignore unknown fields): true when the
+   * client left on purpose (closed its socket normally, or joined elsewhere), false when its
+   * connection was lost. A lost peer may come back under a new id; a clean leave is final.
+   * Absent (a keks-meet relay) means unknown.
+   */
+  | { readonly type: "client_leave"; readonly id: ClientId; readonly clean?: boolean }
   | { readonly type: "message"; readonly sender: ClientId; readonly message: string }
   | { readonly type: "room_info"; readonly hash: RoomHash; readonly userCount: number }
   | { readonly type: "error"; readonly code: RelayErrorCode; readonly message: string };

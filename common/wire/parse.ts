@@ -173,10 +173,16 @@ export function parseClientbound(text: string): Result<ClientboundPacket, WireEr
       if (typeof version !== "string") return bad("init.version must be a string");
       return ok({ type: "init", yourId, version });
     }
-    case "client_join":
+    case "client_join": {
+      if (!isClientId(payload.id)) return bad("client_join.id must be a non-negative integer");
+      return ok({ type: "client_join", id: payload.id });
+    }
     case "client_leave": {
-      if (!isClientId(payload.id)) return bad(`${key}.id must be a non-negative integer`);
-      return ok({ type: key, id: payload.id });
+      if (!isClientId(payload.id)) return bad("client_leave.id must be a non-negative integer");
+      const { clean } = payload;
+      if (clean === undefined || clean === null) return ok({ type: "client_leave", id: payload.id });
+      if (typeof clean !== "boolean") return bad("client_leave.clean must be a boolean");
+      return ok({ type: "client_leave", id: payload.id, clean });
     }
     case "message": {
       const { sender, message } = payload;

@@ -158,6 +158,23 @@ describe("Room (werift + real relay)", () => {
     expect(problems.filter((p) => p !== "message-dropped")).toEqual([]);
   });
 
+  it("removes a connected peer at once when it leaves on purpose", async () => {
+    const ana = join("room-clean-leave", "ana");
+    const bo = join("room-clean-leave", "bo", { autoRequest: () => true });
+    const stream = createWeriftAudioStream("mic-leave");
+    const started = next(bo, "stream-started");
+    ana.provide({ info: { id: stream.id, kind: "track", trackKind: "audio", label: "Microphone" }, stream });
+    await started;
+    const anaKey = keyOf(bo, "ana");
+    await until(() => bo.peer(anaKey)?.connectionState === "connected", "connected");
+    const left = next(bo, "peer-left");
+    const startedAt = Date.now();
+    ana.leave();
+    expect(await left).toMatchObject({ key: anaKey, name: "ana" });
+    expect(Date.now() - startedAt).toBeLessThan(2_000);
+    expect(bo.peerViews()).toEqual([]);
+  });
+
   it("comes back after the relay restarts: same peers, same connection, no leave", async () => {
     const ana = join("room-restart", "ana");
     const bo = join("room-restart", "bo", { autoRequest: () => true });

@@ -36,7 +36,7 @@ describe("frame size", () => {
     expect(await receiver.next()).toMatchObject({ type: "message", sender: sender.id });
     sender.relay("x".repeat(65536 - envelope.length + 1));
     expect(await sender.closedWithin()).toEqual({ code: 1009, reason: "message larger than 65536 bytes" });
-    expect(await receiver.next()).toEqual({ type: "client_leave", id: sender.id });
+    expect(await receiver.next()).toEqual({ type: "client_leave", id: sender.id, clean: false });
     await check();
   });
 });

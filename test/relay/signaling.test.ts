@@ -8,7 +8,7 @@ import { cleanup, eventually, roomHash, startRelay, TestClient } from "./helpers
 afterEach(cleanup);
 
 const join = (id: number): ClientboundPacket => ({ type: "client_join", id });
-const leave = (id: number): ClientboundPacket => ({ type: "client_leave", id });
+const leave = (id: number, clean = true): ClientboundPacket => ({ type: "client_leave", id, clean });
 
 async function clients(url: string, count: number): Promise<TestClient[]> {
   return Promise.all(Array.from({ length: count }, () => TestClient.connect(url)));
@@ -63,6 +63,17 @@ describe("join", () => {
     c.ws.close();
     expect(await a.next()).toEqual(leave(c.id));
     expect(await Promise.all([a.drain(), b.drain()])).toEqual([[], []]);
+  });
+
+  it("marks a lost connection (no close handshake) as an unclean leave", async () => {
+    const { url } = await startRelay();
+    const [a, b] = (await clients(url, 2)) as [TestClient, TestClient];
+    const room = roomHash();
+    await a.joinAndSettle(room, 0);
+    await b.joinAndSettle(room, 1);
+    await a.drain(50);
+    b.ws.terminate();
+    expect(await a.next()).toEqual(leave(b.id, false));
   });
 
   it("treats joining the current room as leave then join", async () => {
