@@ -3,7 +3,7 @@
 // Usage: tsx scripts/build.ts [--dev]   (--dev: no minification)
 
 import { build, type BuildOptions } from "esbuild";
-import { cp, mkdir, rm } from "node:fs/promises";
+import { cp, mkdir, readdir, rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -28,8 +28,12 @@ async function main(): Promise<void> {
   const started = performance.now();
   await rm(dist, { recursive: true, force: true });
   await mkdir(`${dist}/public/assets`, { recursive: true });
-  // Static files first, so bundles win if a name ever collided.
-  await cp(`${root}assets`, `${dist}/public`, { recursive: true });
+  // The relay serves HTML shells from the root (`/` → index.html, `/room` → room.html) and
+  // everything else under /assets/. Static files first, so bundles win if a name ever collided.
+  for (const entry of await readdir(`${root}assets`)) {
+    const target = entry.endsWith(".html") ? `${dist}/public/${entry}` : `${dist}/public/assets/${entry}`;
+    await cp(`${root}assets/${entry}`, target, { recursive: true });
+  }
   await Promise.all([
     build({
       ...common,

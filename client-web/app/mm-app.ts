@@ -1,0 +1,466 @@
+// The meeting page: layout and mediator. Owns nothing of the protocol: it reads the Room's
+// snapshot, turns component events into Room intents, and turns Room events into words for the
+// announcer, notifications and the chat log. Global listeners (keys, paste, drop, unload) are
+// added on connect and removed on disconnect.
+
+import { LitElement, css, html, nothing } from "lit";
+import { customElement, property, query, state } from "lit/decorators.js";
+import { repeat } from "lit/directives/repeat.js";
+import type { PeerKey, PeerView, Room, RoomEvents } from "../../common/engine/room.js";
+import type { PrefKey } from "../../common/prefs/schema.js";
+import { describeImageEncodeError, encodeChatImage } from "../chat/encode-image.js";
+import type { Announcer } from "../components/mm-announcer.js";
+import { imageFilesFrom, type Chat, type ChatEntry, type ChatImageFilesEvent, type ChatSendEvent } from "../components/mm-chat.js";
+import type { ControlAction, ControlEvent, SidePanel } from "../components/mm-controls.js";
+import type { HelpDialog } from "../components/mm-help.js";
+import type { LocalStopEvent } from "../components/mm-local-tile.js";
+import type { ResourceDisableEvent, ResourceEnableEvent } from "../components/mm-peer-tile.js";
+import type { WatchesChangeEvent } from "../components/mm-watches.js";
+import type { PrefsStore } from "../prefs/prefs-store.js";
+import { StatsSampler } from "./debug-stats.js";
+import { actionFor, deepActiveElement, type KeyAction } from "./keybinds.js";
+import { LocalMedia, type MediaKind } from "./local-media.js";
+import { RoomWatches } from "./room-watches.js";
+import "../components/mm-announcer.js";
+import "../components/mm-chat.js";
+import "../components/mm-controls.js";
+import "../components/mm-help.js";
+import "../components/mm-local-tile.js";
+import "../components/mm-peer-tile.js";
+import "../components/mm-settings.js";
+import "../components/mm-watches.js";
+
+/** Chat history kept on the page; older lines drop off (the relay keeps none). */
+const MAX_CHAT_ENTRIES = 500;
+const DEBUG_REFRESH_MS = 2_000;
+
+const MEDIA_NAMES: Record<MediaKind, string> = { microphone: "microphone", camera: "camera", screen: "screen" };
+
+@customElement("mm-app")
+export class App extends LitElement {
+  static override styles = css`
+    :host { display: grid; grid-template-rows: auto 1fr auto; height: 100vh; height: 100dvh; color: var(--text); background: var(--surface); }
+    header { display: flex; align-items: center; gap: 0.75rem; padding: 0.4rem 1rem; flex-wrap: wrap; }
+    h1 { font-size: 1.2rem; margin: 0; overflow-wrap: anywhere; }
+    .status { font-size: 0.85rem; padding: 0.1rem 0.6rem; border-radius: 1rem; background: var(--surface-raised); border: 1px solid var(--text-muted); }
+    .status.bad { color: var(--danger); border-color: var(--danger); }
+    .stage { display: flex; min-height: 0; }
+    .grid { flex: 1; overflow: auto; padding: 0.75rem; display: grid; gap: 0.75rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 18rem), 1fr)); align-content: start; }
+    aside { width: min(24rem, 100%); border-left: 1px solid color-mix(in srgb, var(--text-muted) 30%, transparent); background: var(--surface-raised); overflow: auto; padding: 0.75rem; position: relative; }
+    aside .close { position: absolute; top: 0.5rem; right: 0.5rem; }
+    button { font: inherit; min-height: 2.25rem; min-width: 2.25rem; padding: 0.2rem 0.7rem; border-radius: var(--radius); border: 1px solid var(--text-muted); background: var(--surface); color: inherit; cursor: pointer; }
+    :focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }
+    .notice { margin: 0 1rem; padding: 0.4rem 0.75rem; border-radius: var(--radius); border: 1px solid var(--danger); color: var(--danger); }
+    @media (max-width: 48rem) {
+      .stage { flex-direction: column; }
+      aside { width: 100%; border-left: none; border-top: 1px solid color-mix(in srgb, var(--text-muted) 30%, transparent); max-height: 60%; }
+    }
+  `;
+
+  @property({ attribute: false }) room!: Room;
+  @property({ attribute: false }) prefs!: PrefsStore;
+  @property() roomName = "Meeting";
+  @property() secret = "";
+  @state() private panel: SidePanel | null = null;
+  @state() private chat: ChatEntry[] = [];
+  @state() private unread = 0;
+  @state() private debugTexts = new Map<PeerKey, string>();
+  @state() private notice = "";
+  @query("mm-announcer") private announcer!: Announcer;
+  @query("mm-help") private help!: HelpDialog;
+  private media!: LocalMedia;
+  private watches!: RoomWatches;
+  private readonly sampler = new StatsSampler();
+  private readonly cleanups: Array<() => void> = [];
+  private nextChatId = 1;
+  private panelOpener: HTMLElement | null = null;
+  private debugTimer: ReturnType<typeof setInterval> | undefined;
+  private startedMedia = false;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.media = new LocalMedia(this.room, () => this.prefs.values, () => this.requestUpdate());
+    this.watches = new RoomWatches(this.room, this.prefs, this.secret, () => this.requestUpdate());
+    this.listenToRoom();
+    this.cleanups.push(this.prefs.on("change", ({ key }) => this.handlePrefChange(key)));
+    this.listen(document, "keydown", (e) => this.handleKeydown(e as KeyboardEvent));
+    this.listen(document, "paste", (e) => this.handlePaste(e as ClipboardEvent));
+    this.listen(document, "dragover", (e) => this.handleDragOver(e as DragEvent));
+    this.listen(document, "drop", (e) => this.handleDrop(e as DragEvent));
+    this.listen(window, "beforeunload", (e) => this.handleBeforeUnload(e as BeforeUnloadEvent));
+    this.updateDebugTimer();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    for (const cleanup of this.cleanups.splice(0)) cleanup();
+    clearInterval(this.debugTimer);
+    this.watches.close();
+  }
+
+  private listen(target: EventTarget, type: string, handler: (event: Event) => void): void {
+    target.addEventListener(type, handler);
+    this.cleanups.push(() => target.removeEventListener(type, handler));
+  }
+
+  // ---- room → words ----------------------------------------------------------------------------
+
+  private on<K extends keyof RoomEvents>(type: K, handler: (payload: RoomEvents[K]) => void): void {
+    this.cleanups.push(this.room.events.on(type, handler));
+  }
+
+  private nameOf(key: PeerKey): string {
+    const peer = this.room.peer(key);
+    return peer?.name || `Guest ${peer?.clientId.toString(36).slice(-4) ?? ""}`.trim();
+  }
+
+  private resourceLabel(key: PeerKey, id: string): string {
+    return this.room.peer(key)?.resources.get(id)?.info.label ?? "a stream";
+  }
+
+  private listenToRoom(): void {
+    this.on("changed", () => this.requestUpdate());
+    this.on("relay-status", (status) => {
+      if (status === "reconnecting") this.say("Lost the connection to the server. Reconnecting… Calls already running continue.");
+      if (status === "connected" && this.startedMedia) this.say("Connected to the server again.");
+      if (status === "connected" && !this.startedMedia) {
+        this.startedMedia = true;
+        void this.addStartupMedia();
+      }
+    });
+    this.on("peer-renamed", ({ name, previous }) => {
+      if (previous === undefined) {
+        this.say(`${name} joined.`);
+        this.notify("join", `${name} joined.`);
+        this.systemChat(`${name} joined.`);
+      } else this.say(`${previous} is now called ${name}.`);
+    });
+    this.on("peer-left", ({ name }) => {
+      const who = name ?? "A guest";
+      this.say(`${who} left.`);
+      this.notify("leave", `${who} left.`);
+      this.systemChat(`${who} left.`);
+    });
+    this.on("peer-away", ({ key }) => this.say(`${this.nameOf(key)} lost the connection to the server; waiting for them to come back.`));
+    this.on("peer-back", ({ key }) => this.say(`${this.nameOf(key)} is back.`));
+    this.on("resource-provided", ({ key, id }) => this.say(`${this.nameOf(key)} shares ${this.resourceLabel(key, id).toLowerCase()}.`));
+    this.on("resource-withdrawn", ({ key }) => this.say(`${this.nameOf(key)} stopped sharing something.`));
+    this.on("stream-started", ({ key, id }) => this.say(`Now receiving ${this.nameOf(key)}'s ${this.resourceLabel(key, id).toLowerCase()}.`));
+    this.on("stream-stopped", ({ key }) => this.say(`Stopped receiving a stream from ${this.nameOf(key)}.`));
+    this.on("local-requested", ({ key, id, active }) => {
+      const label = this.media.resources.find((r) => r.info.id === id)?.info.label?.toLowerCase() ?? "a stream";
+      if (active) this.say(`${this.nameOf(key)} is now receiving your ${label}.`);
+    });
+    this.on("chat", ({ from, content, at }) => {
+      const authorName = from === "self" ? this.room.name : this.nameOf(from);
+      this.pushChat({ id: String(this.nextChatId++), from, authorName, content, at });
+      if (from !== "self") {
+        if (this.panel !== "chat") this.unread++;
+        this.notify("chat", "text" in content ? content.text : "(image)", `meshmeet: ${authorName}`);
+      }
+    });
+  }
+
+  private say(message: string): void {
+    this.announcer?.announce(message);
+  }
+
+  private pushChat(entry: ChatEntry): void {
+    this.chat = [...this.chat, entry].slice(-MAX_CHAT_ENTRIES);
+  }
+
+  /** Join/leave lines in the chat log, as keks-meet shows them; marked as from nobody. */
+  private systemChat(text: string): void {
+    this.pushChat({ id: String(this.nextChatId++), from: "system", authorName: "meshmeet", content: { text }, at: Date.now() });
+  }
+
+  private notify(kind: "chat" | "join" | "leave", body: string, title = "meshmeet"): void {
+    const enabled = { chat: this.prefs.values.notify_chat, join: this.prefs.values.notify_join, leave: this.prefs.values.notify_leave }[kind];
+    if (!enabled || typeof Notification === "undefined" || Notification.permission !== "granted" || document.hasFocus()) return;
+    new Notification(title, { body: body.slice(0, 200), tag: `meshmeet-${kind}` });
+  }
+
+  // ---- intents --------------------------------------------------------------------------------
+
+  private async addMedia(kind: MediaKind): Promise<void> {
+    const result = await this.media.add(kind);
+    if (result.ok) {
+      this.say(`You share your ${MEDIA_NAMES[kind]}.`);
+      this.notice = "";
+    } else {
+      this.notice = `Could not share your ${MEDIA_NAMES[kind]}: ${describeCaptureError(result.error.code)}`;
+      this.say(this.notice);
+    }
+  }
+
+  private async addStartupMedia(): Promise<void> {
+    const prefs = this.prefs.values;
+    if (prefs.microphone_enabled) await this.addMedia("microphone");
+    if (prefs.camera_enabled) await this.addMedia("camera");
+    if (prefs.screencast_enabled) await this.addMedia("screen");
+  }
+
+  private stopAll(): void {
+    if (this.media.count === 0) return;
+    this.media.stopAll();
+    this.say("You stopped sharing everything.");
+  }
+
+  private perform(action: ControlAction | KeyAction): void {
+    switch (action) {
+      case "add-microphone":
+      case "add-camera":
+      case "add-screen":
+        void this.addMedia(action.slice(4) as MediaKind);
+        return;
+      case "stop-all":
+        this.stopAll();
+        return;
+      case "toggle-chat":
+        this.togglePanel("chat");
+        return;
+      case "toggle-settings":
+        this.togglePanel("settings");
+        return;
+      case "toggle-watches":
+        this.togglePanel("watches");
+        return;
+      case "show-help":
+        this.help.show(deepActiveElement() as HTMLElement | null);
+        return;
+      case "remove-oldest-chat":
+        this.chat = this.chat.slice(1);
+        return;
+      case "leave":
+        this.media.stopAll();
+        this.room.leave();
+        location.assign("/");
+        return;
+    }
+  }
+
+  private togglePanel(panel: SidePanel): void {
+    if (this.panel === panel) {
+      this.closePanel();
+      return;
+    }
+    this.panelOpener ??= deepActiveElement() as HTMLElement | null;
+    this.panel = panel;
+    if (panel === "chat") this.unread = 0;
+    void this.updateComplete.then(() => {
+      if (panel === "chat") this.renderRoot.querySelector<Chat>("mm-chat")?.focusInput();
+      else this.renderRoot.querySelector<HTMLElement>("aside h2, aside [tabindex='-1']")?.focus();
+      if (panel !== "chat") this.shadowRoot?.querySelector<HTMLElement>(`aside`)?.focus();
+    });
+  }
+
+  private closePanel(): void {
+    this.panel = null;
+    const opener = this.panelOpener;
+    this.panelOpener = null;
+    void this.updateComplete.then(() => opener?.focus());
+  }
+
+  private async sendImages(files: readonly File[]): Promise<void> {
+    for (const file of files) {
+      const encoded = await encodeChatImage(file);
+      if (encoded.ok) this.room.sendChat({ image: encoded.value });
+      else {
+        this.notice = `Could not send the image: ${describeImageEncodeError(encoded.error)}.`;
+        this.say(this.notice);
+      }
+    }
+  }
+
+  private handlePrefChange(key: PrefKey): void {
+    if (key === "username") this.room.setName(this.prefs.values.username || this.room.name);
+    if (key === "webrtc_debug") this.updateDebugTimer();
+    if (key === "room_watches") this.watches.reload();
+    this.requestUpdate();
+  }
+
+  private updateDebugTimer(): void {
+    clearInterval(this.debugTimer);
+    this.debugTimer = undefined;
+    if (!this.prefs.values.webrtc_debug) return;
+    const refresh = async () => {
+      const texts = new Map<PeerKey, string>();
+      for (const peer of this.room.peerViews()) {
+        const pc = this.room.connectionOf(peer.key);
+        texts.set(peer.key, pc ? await this.sampler.describe(pc) : "no connection yet (nothing requested)");
+      }
+      this.debugTexts = texts;
+    };
+    void refresh();
+    this.debugTimer = setInterval(() => void refresh(), DEBUG_REFRESH_MS);
+  }
+
+  // ---- global input ---------------------------------------------------------------------------
+
+  private handleKeydown(event: KeyboardEvent): void {
+    const target = event.composedPath()[0] ?? null;
+    if (event.key === "Escape" && this.panel && !this.help.isOpen) {
+      this.closePanel();
+      return;
+    }
+    const action = actionFor(event, target);
+    if (!action) return;
+    event.preventDefault();
+    this.perform(action);
+  }
+
+  private handlePaste(event: ClipboardEvent): void {
+    const files = imageFilesFrom(event.clipboardData);
+    if (files.length === 0) return;
+    event.preventDefault();
+    void this.sendImages(files);
+  }
+
+  private handleDragOver(event: DragEvent): void {
+    if (event.dataTransfer?.types.includes("Files")) event.preventDefault();
+  }
+
+  private handleDrop(event: DragEvent): void {
+    const files = imageFilesFrom(event.dataTransfer);
+    if (files.length === 0) return;
+    event.preventDefault();
+    void this.sendImages(files);
+  }
+
+  private handleBeforeUnload(event: BeforeUnloadEvent): void {
+    if (this.media.count === 0 || !this.prefs.values.enable_onbeforeunload) return;
+    event.preventDefault();
+    // Older browsers need returnValue set; the text itself is not shown by modern ones.
+    event.returnValue = "You are sharing something. Leave anyway?";
+  }
+
+  // ---- render ---------------------------------------------------------------------------------
+
+  private relayStatusText(): { text: string; bad: boolean } {
+    switch (this.room.relayStatus) {
+      case "connecting":
+        return { text: "Joining…", bad: false };
+      case "connected":
+        return { text: `${this.room.peerViews().length + 1} here`, bad: false };
+      case "reconnecting":
+        return { text: "Server connection lost, reconnecting…", bad: true };
+      case "closed":
+        return { text: "Left", bad: true };
+    }
+  }
+
+  private renderPanel() {
+    if (!this.panel) return nothing;
+    const prefs = this.prefs;
+    const content =
+      this.panel === "chat"
+        ? html`<mm-chat
+            .entries=${this.chat}
+            .imageViewPopup=${prefs.values.image_view_popup ?? true}
+            @chat-send=${(e: ChatSendEvent) => this.room.sendChat(e.content)}
+            @chat-image-files=${(e: ChatImageFilesEvent) => void this.sendImages(e.files)}
+          ></mm-chat>`
+        : this.panel === "settings"
+          ? html`<mm-settings
+              .values=${prefs.values}
+              .sources=${prefs.sources}
+              .warnings=${prefs.warnings}
+              .notificationPermission=${typeof Notification === "undefined" ? "unsupported" : Notification.permission}
+              @pref-change=${(e: Event & { key: PrefKey; value: unknown }) => this.changePref(e.key, e.value)}
+              @pref-unset=${(e: Event & { key: PrefKey }) => void prefs.unset(e.key)}
+              @prefs-reset=${() => void prefs.reset().then(() => this.requestUpdate())}
+              @notification-permission-request=${() => void Notification.requestPermission().then(() => this.requestUpdate())}
+            ></mm-settings>`
+          : html`<mm-watches
+              .watches=${this.watches.views()}
+              .currentWatched=${this.watches.includesCurrent()}
+              @watches-change=${(e: WatchesChangeEvent) => void this.watches.set(e.secrets)}
+              @watch-current=${() => void this.watches.set([...this.watches.secrets(), this.secret])}
+            ></mm-watches>`;
+    const label = { chat: "Chat", settings: "Settings", watches: "Known rooms" }[this.panel];
+    return html`<aside aria-label=${label} tabindex="-1">
+      <button class="close" @click=${() => this.closePanel()} aria-label=${`Close ${label.toLowerCase()}`}>✕</button>
+      ${content}
+    </aside>`;
+  }
+
+  private changePref(key: PrefKey, value: unknown): void {
+    void this.prefs.set(key, value).then((result) => {
+      if (!result.ok) this.say(result.error.message);
+      this.requestUpdate();
+    });
+  }
+
+  private renderTile(peer: PeerView) {
+    return html`<mm-peer-tile
+      .peer=${peer}
+      .webrtcDebug=${this.prefs.values.webrtc_debug ?? false}
+      .debugText=${this.debugTexts.get(peer.key) ?? ""}
+      @resource-enable=${(e: ResourceEnableEvent) => this.room.request(e.key, e.id)}
+      @resource-disable=${(e: ResourceDisableEvent) => this.room.requestStop(e.key, e.id)}
+    ></mm-peer-tile>`;
+  }
+
+  override render() {
+    const status = this.relayStatusText();
+    return html`
+      <header>
+        <h1>${this.roomName}</h1>
+        <span class="status ${status.bad ? "bad" : ""}">${status.text}</span>
+      </header>
+      ${this.prefs.values.warn_redirect
+        ? html`<p class="notice" role="alert">
+            This link put the room secret in the address the server saw. Start a new meeting for privacy.
+          </p>`
+        : nothing}
+      ${this.notice ? html`<p class="notice" role="alert">${this.notice}</p>` : nothing}
+      <div class="stage">
+        <section class="grid" aria-label="Participants">
+          <mm-local-tile
+            .name=${this.room.name}
+            .resources=${this.media.resources}
+            @local-stop=${(e: LocalStopEvent) => this.media.stop(e.id)}
+            @local-stop-all=${() => this.stopAll()}
+          ></mm-local-tile>
+          ${repeat(
+            this.room.peerViews(),
+            (peer) => peer.key,
+            (peer) => this.renderTile(peer),
+          )}
+        </section>
+        ${this.renderPanel()}
+      </div>
+      <mm-controls
+        .panel=${this.panel}
+        .sharedCount=${this.media.count}
+        .unreadChat=${this.unread}
+        @control=${(e: ControlEvent) => this.perform(e.action)}
+      ></mm-controls>
+      <mm-announcer></mm-announcer>
+      <mm-help></mm-help>
+    `;
+  }
+}
+
+function describeCaptureError(code: string): string {
+  switch (code) {
+    case "denied":
+      return "permission was denied. Allow it in the browser's site settings and try again.";
+    case "not_found":
+      return "no such device was found.";
+    case "in_use":
+      return "the device is in use by another program.";
+    case "unsupported":
+      return "this browser cannot do that here (it needs HTTPS or localhost).";
+    case "aborted":
+      return "it was cancelled.";
+    default:
+      return "something went wrong with the device.";
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "mm-app": App;
+  }
+}

@@ -1,0 +1,175 @@
+// The meeting end to end: the built client (dist/public) served by the real relay, three
+// Chromium pages in one room. Everything is asserted as a user would see it (tiles, log, playing
+// media), through the accessibility tree where possible.
+
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { Browser, Locator, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { randomRoomSecret } from "../../common/prefs/fragment.js";
+import { loadConfig } from "../../server/config.js";
+import { createRelay, type Relay } from "../../server/create-relay.js";
+import { closeAll, launchBrowser, openPage, pageErrors } from "../harness/browser.js";
+
+const STATIC_ROOT = fileURLToPath(new URL("../../dist/public/", import.meta.url));
+
+let relay: Relay;
+let port: number;
+let browser: Browser;
+
+async function startRelay(bindPort = 0): Promise<void> {
+  relay = createRelay(loadConfig(`[server]\nbind = "127.0.0.1:${bindPort}"\n`), { staticRoot: STATIC_ROOT });
+  port = (await relay.listen()).port;
+}
+
+beforeAll(async () => {
+  if (!existsSync(`${STATIC_ROOT}room.html`)) throw new Error("dist/public is missing: run `make build` first");
+  await startRelay();
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await closeAll();
+  await relay?.close();
+});
+
+async function joinAs(secret: string, username: string): Promise<Page> {
+  const page = await openPage(browser, `http://127.0.0.1:${port}/room#${secret}?username=${username}`);
+  await page.getByRole("group", { name: `You (${username})` }).waitFor();
+  return page;
+}
+
+function tile(page: Page, name: string): Locator {
+  return page.getByRole("group", { name, exact: true });
+}
+
+function control(page: Page, name: string | RegExp): Locator {
+  return page.getByRole("toolbar", { name: "Meeting controls" }).getByRole("button", { name, exact: true });
+}
+
+/** Resolves with the size of the next frame the <video> in `scope` presents. */
+async function nextVideoFrame(scope: Locator): Promise<{ width: number; height: number }> {
+  const video = scope.locator("video");
+  await video.waitFor();
+  return video.evaluate(
+    (element) =>
+      new Promise<{ width: number; height: number }>((resolve) => {
+        const v = element as HTMLVideoElement;
+        v.requestVideoFrameCallback((_now, meta) => resolve({ width: meta.width, height: meta.height }));
+      }),
+  );
+}
+
+/** Peak RMS of the audio playing in `scope` over `ms`. */
+async function audioLevel(scope: Locator, ms = 1500): Promise<number> {
+  const audio = scope.locator("audio");
+  await audio.waitFor({ state: "attached" });
+  return audio.evaluate(
+    (element, duration) =>
+      new Promise<number>((resolve) => {
+        const stream = (element as HTMLAudioElement).srcObject as MediaStream;
+        const context = new AudioContext();
+        const analyser = context.createAnalyser();
+        context.createMediaStreamSource(stream).connect(analyser);
+        const samples = new Float32Array(analyser.fftSize);
+        let peak = 0;
+        const timer = setInterval(() => {
+          analyser.getFloatTimeDomainData(samples);
+          let sum = 0;
+          for (const s of samples) sum += s * s;
+          peak = Math.max(peak, Math.sqrt(sum / samples.length));
+        }, 50);
+        setTimeout(() => {
+          clearInterval(timer);
+          void context.close();
+          resolve(peak);
+        }, duration);
+      }),
+    ms,
+  );
+}
+
+describe("a meeting of three", () => {
+  it("names, chat, images, camera, microphone, screen, stop, leave and a relay restart", async () => {
+    const secret = randomRoomSecret();
+    const ana = await joinAs(secret, "ana");
+    const bo = await joinAs(secret, "bo");
+    const cy = await joinAs(secret, "cy");
+
+    // Everyone sees everyone by name.
+    for (const [page, others] of [
+      [ana, ["bo", "cy"]],
+      [bo, ["ana", "cy"]],
+      [cy, ["ana", "bo"]],
+    ] as const) {
+      for (const name of others) await tile(page, name).waitFor();
+    }
+
+    // Chat text, typed by keyboard, arrives in the others' logs.
+    await ana.keyboard.press("Control+Enter");
+    await ana.getByRole("textbox", { name: "Message" }).fill("hello from ana");
+    await ana.keyboard.press("Enter");
+    for (const page of [bo, cy]) {
+      // The button reads "Chat 1 unread" until opened.
+      await control(page, /^Chat 1 unread$/).click();
+      await expect.poll(() => page.getByRole("log").textContent()).toContain("hello from ana");
+    }
+
+    // A pasted image arrives as an image (re-encoded to a data URL).
+    await bo.evaluate(async () => {
+      const canvas = new OffscreenCanvas(640, 480);
+      const ctx = canvas.getContext("2d");
+      if (!ctx) throw new Error("no 2d context");
+      ctx.fillStyle = "#c33";
+      ctx.fillRect(0, 0, 640, 480);
+      const blob = await canvas.convertToBlob({ type: "image/png" });
+      const data = new DataTransfer();
+      data.items.add(new File([blob], "red.png", { type: "image/png" }));
+      document.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true }));
+    });
+    for (const page of [ana, cy]) {
+      const image = page.getByRole("log").getByRole("img", { name: "Image from bo" });
+      await image.waitFor();
+      expect(await image.getAttribute("src")).toMatch(/^data:image\/(webp|jpeg);base64,/);
+    }
+
+    // Camera: ana shares, bo asks to see it and gets frames.
+    await control(ana, "Camera").click();
+    await tile(bo, "ana").getByRole("button", { name: "Show Camera" }).click();
+    expect((await nextVideoFrame(tile(bo, "ana"))).width).toBeGreaterThan(0);
+
+    // Microphone: bo shares; audio plays at the others without asking (the default).
+    await control(bo, "Microphone").click();
+    expect(await audioLevel(tile(ana, "bo"))).toBeGreaterThan(0.01);
+    expect(await audioLevel(tile(cy, "bo"))).toBeGreaterThan(0.01);
+
+    // Screen: cy shares, ana shows it.
+    await control(cy, "Screen").click();
+    await tile(ana, "cy").getByRole("button", { name: "Show Screen" }).click();
+    expect((await nextVideoFrame(tile(ana, "cy"))).width).toBeGreaterThan(0);
+
+    // The relay restarts mid-call: media keeps flowing, the room is whole again.
+    const oldPort = port;
+    await relay.close();
+    await expect.poll(() => bo.getByText("Server connection lost, reconnecting…").isVisible()).toBe(true);
+    expect((await nextVideoFrame(tile(bo, "ana"))).width).toBeGreaterThan(0);
+    await startRelay(oldPort);
+    await expect.poll(() => bo.getByText("3 here").isVisible(), { timeout: 20_000 }).toBe(true);
+    await expect.poll(() => ana.getByText("3 here").isVisible(), { timeout: 20_000 }).toBe(true);
+    expect((await nextVideoFrame(tile(bo, "ana"))).width).toBeGreaterThan(0);
+    await ana.getByRole("textbox", { name: "Message" }).fill("after the restart");
+    await ana.keyboard.press("Enter");
+    await expect.poll(() => bo.getByRole("log").textContent()).toContain("after the restart");
+
+    // Stop all: ana's camera disappears from bo's view of ana.
+    await control(ana, "Stop all").click();
+    await expect.poll(() => tile(bo, "ana").getByRole("button", { name: /Camera/ }).count()).toBe(0);
+
+    // cy leaves: the others lose cy's tile.
+    await cy.close({ runBeforeUnload: false });
+    await expect.poll(() => tile(ana, "cy").count(), { timeout: 10_000 }).toBe(0);
+    await expect.poll(() => tile(bo, "cy").count(), { timeout: 10_000 }).toBe(0);
+
+    for (const page of [ana, bo]) expect(pageErrors(page)).toEqual([]);
+  });
+});
