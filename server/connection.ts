@@ -11,7 +11,7 @@ import { CloseCode, CloseReason } from "./close-codes.js";
 import type { LimitsConfig } from "./config.js";
 import { InboundRate, TokenBucket } from "./limits.js";
 import type { Logger, Tagger } from "./log.js";
-import { Outbox } from "./outbox.js";
+import { Outbox, type Corkable } from "./outbox.js";
 import type { RoomError, Rooms } from "./rooms.js";
 
 /**
@@ -68,9 +68,10 @@ export class Connection {
     readonly address: string,
     private readonly socket: WebSocket,
     private readonly host: ConnectionHost,
+    transport?: Corkable,
   ) {
     const { limits } = host;
-    this.outbox = new Outbox(socket, limits.maxSendBufferBytes, (buffered) => this.handleOverflow(buffered));
+    this.outbox = new Outbox(socket, limits.maxSendBufferBytes, (buffered) => this.handleOverflow(buffered), transport);
     this.inbound = new InboundRate(limits);
     this.errorBudget = new TokenBucket(limits.errorBurst, limits.errorsPerSecond);
     this.idleTimer = setTimeout(() => this.guard(() => this.handleIdle()), limits.idleTimeoutSeconds * 1000);

@@ -64,7 +64,7 @@ export function createRelay(config: RelayConfig, options: RelayOptions): Relay {
       config,
       wss,
       log,
-      accept: (socket, address) => signaling.accept(socket, address),
+      accept: (socket, address, transport) => signaling.accept(socket, address, transport),
       isShuttingDown: () => closing !== undefined,
     }),
   );

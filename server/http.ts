@@ -2,6 +2,7 @@
 // /version, the legacy /room/<x> redirect), security headers on every response, and the decision
 // which upgrade requests reach the signaling relay (path /signaling, allowed origin).
 
+import type { Corkable } from "./outbox.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { WebSocket, WebSocketServer } from "ws";
@@ -202,7 +203,8 @@ export interface UpgradeHandlerOptions {
   readonly config: RelayConfig;
   readonly wss: WebSocketServer;
   readonly log: Logger;
-  readonly accept: (socket: WebSocket, address: string) => void;
+  /** `transport` is the upgraded TCP stream under `socket`, for write coalescing (outbox.ts). */
+  readonly accept: (socket: WebSocket, address: string, transport: Corkable) => void;
   readonly isShuttingDown: () => boolean;
 }
 
@@ -221,7 +223,7 @@ export function createUpgradeHandler(options: UpgradeHandlerOptions): (req: Inco
       const address = clientAddress(req, trustForwardedFor);
       options.wss.handleUpgrade(req, socket, head, (ws) => {
         try {
-          options.accept(ws, address);
+          options.accept(ws, address, socket);
         } catch (error) {
           options.log.error("accept_failed", { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
           ws.terminate();

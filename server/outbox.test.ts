@@ -38,4 +38,20 @@ describe("Outbox", () => {
     outbox.send(Buffer.from("b"));
     expect(sink.sent).toEqual([]);
   });
+
+  it("coalesces the frames of one event-loop turn into one write", async () => {
+    const sink = new FakeSink();
+    const calls: string[] = [];
+    const outbox = new Outbox(sink, 100, () => {}, { cork: () => calls.push("cork"), uncork: () => calls.push("uncork") });
+    outbox.send(Buffer.from("a"));
+    outbox.send(Buffer.from("b"));
+    outbox.send(Buffer.from("c"));
+    expect(calls).toEqual(["cork"]);
+    expect(sink.sent.map(String)).toEqual(["a", "b", "c"]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toEqual(["cork", "uncork"]);
+    outbox.send(Buffer.from("d"));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toEqual(["cork", "uncork", "cork", "uncork"]);
+  });
 });

@@ -2,6 +2,7 @@
 // a Connection, routes the rooms' packets to connections (encoded once per fan-out), pings every
 // socket on an interval, and closes everything on shutdown. Knows nothing of HTTP.
 
+import type { Corkable } from "./outbox.js";
 import type { WebSocket } from "ws";
 import type { ClientboundPacket, ClientId } from "../common/wire/packets.js";
 import { CloseCode, CloseReason } from "./close-codes.js";
@@ -53,7 +54,7 @@ export class SignalingRelay implements ConnectionHost {
   }
 
   /** Takes an upgraded socket from `address` (already allowed by origin). */
-  accept(socket: WebSocket, address: string): void {
+  accept(socket: WebSocket, address: string, transport?: Corkable): void {
     const addressTag = this.tag(address);
     if (this.live.size >= this.limits.maxSockets) {
       this.log.warn("limit", { limit: "max_sockets", address: addressTag });
@@ -68,7 +69,7 @@ export class SignalingRelay implements ConnectionHost {
     const id = this.ids.allocate();
     let connection: Connection;
     try {
-      connection = new Connection(id, address, socket, this);
+      connection = new Connection(id, address, socket, this, transport);
     } catch (error) {
       this.ids.release(id);
       this.addresses.remove(address);
