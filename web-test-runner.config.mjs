@@ -18,7 +18,7 @@ const CHROMIUM_FLAGS = [
 ];
 
 export default {
-  files: "client-web/**/*.browser.test.ts",
+  files: ["client-web/**/*.browser.test.ts", "test/engine/**/*.browser.test.ts"],
   nodeResolve: true,
   plugins: [esbuildPlugin({ ts: true, tsconfig: "./tsconfig.json", target: "es2022" })],
   browsers: [
