@@ -40,9 +40,10 @@ test-e2e: build
 
 test: typecheck test-unit test-components test-e2e
 
+# Inside the namespace too: the browser benchmarks need it, and the relay one stays on loopback.
 bench: build
 	bash scripts/ensure-chromium.sh
-	npx tsx bench/run.ts
+	$(E2E) npx tsx bench/run.ts
 
 clean:
 	rm -rf dist

@@ -10,10 +10,11 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
+import { joinLatencyBenchmark } from "./join-latency.js";
 import { relayBenchmark } from "./relay-load.js";
 import type { Benchmark, Figure, Goal } from "./types.js";
 
-const BENCHMARKS: readonly Benchmark[] = [relayBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [relayBenchmark, joinLatencyBenchmark];
 
 const RESULTS_PATH = fileURLToPath(new URL("./results.json", import.meta.url));
 

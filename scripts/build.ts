@@ -55,8 +55,8 @@ async function main(): Promise<void> {
       format: "esm",
       target: ["chrome110", "firefox115", "safari16"],
       minify: !dev,
-      splitting: true,
-      chunkNames: "chunks/[name]-[hash]",
+      // No code splitting: the room page would load its shared chunk only after parsing room.js,
+      // one more round trip before the key derivation can start. The start page shares little.
     }),
   ]);
   console.log(`built dist/ in ${Math.round(performance.now() - started)} ms`);

@@ -42,19 +42,26 @@ async function boot(): Promise<void> {
     showFatal("This browser cannot make WebRTC connections, which meetings need.");
     return;
   }
-  const [rtcConfiguration, prefs] = await Promise.all([loadRtcConfiguration(), PrefsStore.load(params)]);
-  installChangePref(prefs);
-  const username = prefs.values.username || guestName();
+  // Everything slow starts now and in parallel: the two key derivations (above), the socket (in
+  // the Room), the ICE configuration and the stored preferences. The Room joins when all are in.
+  const prefsLoading = PrefsStore.load(params);
+  let loadedPrefs: PrefsStore | undefined;
   const room = new Room({
     secret,
     secrets,
-    username,
+    username: prefsLoading.then((prefs) => prefs.values.username || guestName()),
     signalingUrl: `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/signaling`,
-    rtcConfiguration,
+    rtcConfiguration: loadRtcConfiguration(),
     createPeerConnection: (configuration) => new RTCPeerConnection(configuration),
+    // Offers only arrive after the join, which waits for the preferences.
     autoRequest: (info) =>
-      info.trackKind === "audio" ? (prefs.values.optional_audio_default_enable ?? true) : (prefs.values.optional_video_default_enable ?? false),
+      info.trackKind === "audio"
+        ? (loadedPrefs?.values.optional_audio_default_enable ?? true)
+        : (loadedPrefs?.values.optional_video_default_enable ?? false),
   });
+  const prefs = await prefsLoading;
+  loadedPrefs = prefs;
+  installChangePref(prefs);
   const name = roomDisplayName(secret);
   document.title = `${name} · meshmeet`;
   const app = document.createElement("mm-app");

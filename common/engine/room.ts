@@ -79,9 +79,14 @@ export interface RoomOptions {
   readonly secret: string;
   /** ws(s)://host/signaling */
   readonly signalingUrl: string;
-  readonly username: string;
+  /**
+   * May be a promise (stored preferences still loading): the socket opens at once, and the join
+   * waits for it. Joining is what makes others see us, so nothing needs the name before.
+   */
+  readonly username: string | Promise<string>;
   readonly createPeerConnection: (configuration: RTCConfiguration) => RTCPeerConnection;
-  readonly rtcConfiguration?: RTCConfiguration;
+  /** May be a promise (the server's /config.json); awaited before joining, like `username`. */
+  readonly rtcConfiguration?: RTCConfiguration | Promise<RTCConfiguration>;
   readonly createSocket?: SocketFactory;
   readonly logger?: Logger;
   readonly reconnect?: ReconnectPolicy;
@@ -122,7 +127,8 @@ export class Room {
   private readonly byClientId = new Map<ClientId, RemotePeer>();
   private readonly pending = new Map<ClientId, ReturnType<typeof setTimeout>>();
   private readonly local = new Map<string, LocalResource>();
-  private username: string;
+  private username = "";
+  private rtcConfiguration: RTCConfiguration = {};
   private nextKey = 1;
   private closed = false;
   private readonly log: (level: Parameters<Logger>[0], message: string, fields?: Record<string, unknown>) => void;
@@ -131,10 +137,19 @@ export class Room {
     const logger = options.logger ?? silentLogger;
     this.log = (level, message, fields) => logger(level, "room", message, fields);
     this.events = new Emitter((error) => this.log("error", "event listener failed", { error: String(error) }));
-    this.username = options.username;
+    const secrets = options.secrets ?? deriveRoomSecrets(options.secret);
+    // The socket opens now; the join waits for the secrets, our name and the ICE configuration,
+    // all of which are in flight in parallel.
+    const readyToJoin = Promise.all([secrets, options.username, options.rtcConfiguration ?? {}]).then(
+      ([roomSecrets, username, rtcConfiguration]) => {
+        this.username = username;
+        this.rtcConfiguration = rtcConfiguration;
+        return roomSecrets;
+      },
+    );
     this.link = new RelayLink({
       url: options.signalingUrl,
-      secrets: options.secrets ?? deriveRoomSecrets(options.secret),
+      secrets: readyToJoin,
       ...(options.createSocket ? { createSocket: options.createSocket } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
       ...(options.reconnect ? { reconnect: options.reconnect } : {}),
@@ -481,7 +496,7 @@ export class Room {
     const session = new PeerSession({
       // Both sides derive opposite roles from the same pair of ids.
       polite: ownId > peer.clientId,
-      createPeerConnection: () => this.options.createPeerConnection(this.options.rtcConfiguration ?? {}),
+      createPeerConnection: () => this.options.createPeerConnection(this.rtcConfiguration),
       send: (message: SignalMessage) => this.link.send(message, peer.clientId),
       ...(this.options.logger ? { logger: this.options.logger } : {}),
     });
