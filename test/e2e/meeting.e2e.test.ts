@@ -89,6 +89,29 @@ async function audioLevel(scope: Locator, ms = 1500): Promise<number> {
   );
 }
 
+describe("the start page", () => {
+  it("keeps your name, makes an unguessable meeting link, and joins rooms by name", async () => {
+    const page = await openPage(browser, `http://127.0.0.1:${port}/`);
+    await page.getByRole("textbox", { name: "Name others see" }).fill("zoë");
+    await page.getByRole("button", { name: "New meeting" }).click();
+    await page.getByRole("group", { name: "You (zoë)" }).waitFor();
+    const secret = new URL(page.url()).hash.slice(1);
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    // A typed name with %, ? and # joins the room of exactly that name.
+    await page.goto(`http://127.0.0.1:${port}/`);
+    expect(await page.getByRole("textbox", { name: "Name others see" }).inputValue()).toBe("zoë");
+    await page.getByRole("textbox", { name: "Meeting link or name" }).fill("50% off? #1");
+    await page.getByRole("button", { name: "Join" }).click();
+    // keks-meet names rooms "Name#…": the part before the first # is the title.
+    await page.getByRole("heading", { name: "50% off?", exact: true }).waitFor();
+    expect(decodeURIComponent(new URL(page.url()).hash.slice(1))).toBe("50% off? #1");
+    // An empty secret is refused with a clear message, not a crash.
+    await page.goto(`http://127.0.0.1:${port}/room#`);
+    await page.getByRole("alert").getByText("no room secret").waitFor();
+    expect(pageErrors(page)).toEqual([]);
+  });
+});
+
 describe("a meeting of three", () => {
   it("names, chat, images, camera, microphone, screen, stop, leave and a relay restart", async () => {
     const secret = randomRoomSecret();
