@@ -112,6 +112,25 @@ describe("the start page", () => {
   });
 });
 
+describe("known rooms", () => {
+  it("shows live occupancy of a watched room", async () => {
+    const here = randomRoomSecret();
+    const elsewhere = `Elsewhere#${randomRoomSecret()}`;
+    const ana = await joinAs(here, "ana");
+    await control(ana, "Known rooms").click();
+    await ana.getByRole("button", { name: "Edit list" }).click();
+    await ana.getByRole("textbox", { name: /Add rooms/ }).fill(elsewhere);
+    await ana.getByRole("button", { name: "Add", exact: true }).click();
+    const entry = ana.getByRole("listitem").filter({ hasText: "Elsewhere" });
+    await expect.poll(() => entry.textContent()).toContain("empty");
+    const bo = await joinAs(encodeURIComponent(elsewhere).replace(/%23/g, "#"), "bo");
+    await expect.poll(() => entry.textContent(), { timeout: 10_000 }).toContain("1 person");
+    await bo.close();
+    await expect.poll(() => entry.textContent(), { timeout: 10_000 }).toContain("empty");
+    expect(pageErrors(ana)).toEqual([]);
+  });
+});
+
 describe("a meeting of three", () => {
   it("names, chat, images, camera, microphone, screen, stop, leave and a relay restart", async () => {
     const secret = randomRoomSecret();
@@ -156,8 +175,12 @@ describe("a meeting of three", () => {
       expect(await image.getAttribute("src")).toMatch(/^data:image\/(webp|jpeg);base64,/);
     }
 
-    // Camera: ana shares, bo asks to see it and gets frames.
+    // Camera: ana shares; cy, who has not asked for it, sees a preview image (spec §3.8); bo asks
+    // to see it and gets frames.
     await control(ana, "Camera").click();
+    const preview = tile(cy, "ana").getByRole("img", { name: "Preview of Camera from ana" });
+    await preview.waitFor({ timeout: 15_000 });
+    expect(await preview.getAttribute("src")).toMatch(/^data:image\/(webp|jpeg);base64,/);
     await tile(bo, "ana").getByRole("button", { name: "Show Camera" }).click();
     expect((await nextVideoFrame(tile(bo, "ana"))).width).toBeGreaterThan(0);
 
