@@ -52,7 +52,8 @@ export class Connection {
   private readonly outbox: Outbox;
   private readonly inbound: InboundRate;
   private readonly errorBudget: TokenBucket;
-  private readonly idleTimer: NodeJS.Timeout;
+  /** performance.now() of the last message; the relay's idle sweep compares against it. */
+  private lastMessageAt = performance.now();
   private terminateTimer: NodeJS.Timeout | undefined;
   private hasAnsweredPing = true;
   private isClosing = false;
@@ -74,8 +75,6 @@ export class Connection {
     this.outbox = new Outbox(socket, limits.maxSendBufferBytes, (buffered) => this.handleOverflow(buffered), transport);
     this.inbound = new InboundRate(limits);
     this.errorBudget = new TokenBucket(limits.errorBurst, limits.errorsPerSecond);
-    this.idleTimer = setTimeout(() => this.guard(() => this.handleIdle()), limits.idleTimeoutSeconds * 1000);
-    this.idleTimer.unref();
 
     socket.on("message", (data, isBinary) => this.guard(() => this.handleMessage(data, isBinary)));
     socket.on("pong", () => {
@@ -127,7 +126,6 @@ export class Connection {
   private beginClosing(): void {
     this.isClosing = true;
     this.outbox.stop();
-    clearTimeout(this.idleTimer);
     // Later, not now: we may be inside another socket's fan-out, and leaving the room fans out too.
     queueMicrotask(() => this.guardDetach());
   }
@@ -157,7 +155,7 @@ export class Connection {
     if (this.isClosing) return;
     // Only messages count as activity: pongs answer the relay's own pings, so counting them
     // would keep any socket whose TCP stack is alive open forever.
-    this.idleTimer.refresh();
+    this.lastMessageAt = performance.now();
     const frame = frameBytes(data);
     const hit = this.inbound.charge(frame.length);
     if (hit !== null) {
@@ -233,9 +231,13 @@ export class Connection {
     this.outbox.send(encodeFrame(packet));
   }
 
-  private handleIdle(): void {
-    this.host.log.info("limit", { id: this.id, limit: "idle_timeout" });
-    this.close(CloseCode.idleTimeout, CloseReason.idleTimeout);
+  /** Called by the relay's idle sweep; closes the socket if it has been silent too long. */
+  checkIdle(now: number): void {
+    this.guard(() => {
+      if (this.isClosing || now - this.lastMessageAt < this.host.limits.idleTimeoutSeconds * 1000) return;
+      this.host.log.info("limit", { id: this.id, limit: "idle_timeout" });
+      this.close(CloseCode.idleTimeout, CloseReason.idleTimeout);
+    });
   }
 
   private handleOverflow(bufferedBytes: number): void {
@@ -258,7 +260,6 @@ export class Connection {
   }
 
   private handleClose(code: number): void {
-    clearTimeout(this.idleTimer);
     clearTimeout(this.terminateTimer);
     // A close handshake the client started (1005: a close frame without a code) is a deliberate
     // leave; 1006 (no close frame) or any close we started means the client was lost or cut off.
