@@ -184,6 +184,12 @@ describe("a meeting of three", () => {
     await tile(bo, "ana").getByRole("button", { name: "Show Camera" }).click();
     expect((await nextVideoFrame(tile(bo, "ana"))).width).toBeGreaterThan(0);
 
+    // webrtc_debug, switched on from the console as keks-meet allows: the path and codec show.
+    expect(await bo.evaluate(() => (window as unknown as { change_pref: (k: string, v: unknown) => unknown }).change_pref("webrtc_debug", true))).toBe(true);
+    const details = tile(bo, "ana").getByText("Connection details");
+    await details.click();
+    await expect.poll(() => tile(bo, "ana").locator("pre").textContent(), { timeout: 10_000 }).toMatch(/path: host udp 10\.99\.0\.1.*\n.*in video: video\/(VP8|VP9|H264|AV1)/s);
+
     // Microphone: bo shares; audio plays at the others without asking (the default).
     await control(bo, "Microphone").click();
     expect(await audioLevel(tile(ana, "bo"))).toBeGreaterThan(0.01);
