@@ -45,14 +45,15 @@ function relayPayload(message: RelayMessage): [string, unknown] {
     case "chat":
       return ["chat", message.content];
     case "provide": {
-      const { id, kind, trackKind, label, size } = message.info;
+      const { id, kind, trackKind, label, size, mimeType } = message.info;
       // Absent optionals are left out (JSON.stringify drops undefined), as the web client does.
-      return ["provide", { id, kind, track_kind: trackKind, label, size }];
+      return ["provide", { id, kind, track_kind: trackKind, label, size, mime: mimeType }];
     }
     case "provide_stop":
-    case "request":
     case "request_stop":
       return [message.type, { id: message.id }];
+    case "request":
+      return ["request", { id: message.id, offset: message.offset }];
     case "offer":
     case "answer":
       return [message.type, message.sdp];

@@ -70,6 +70,8 @@ export interface ProvideInfo {
   readonly label?: string;
   /** Bytes; files only. A non-negative safe integer when present. */
   readonly size?: number;
+  /** MIME type of a file (meshmeet extension, `mime`; keks-meet ignores it). */
+  readonly mimeType?: string;
 }
 
 /** The browser's RTCIceCandidateInit as keks-meet sends it. */
@@ -92,7 +94,12 @@ export type RelayMessage =
   | { readonly type: "chat"; readonly content: ChatContent }
   | { readonly type: "provide"; readonly info: ProvideInfo }
   | { readonly type: "provide_stop"; readonly id: string }
-  | { readonly type: "request"; readonly id: string }
+  /**
+   * `offset` is a meshmeet extension (keks-meet ignores it): resume a file from this byte. Its
+   * presence, even 0, also tells a meshmeet sender that the receiver understands the transfer
+   * extensions (a header and a SHA-256 trailer on the channel, see engine/file-transfer).
+   */
+  | { readonly type: "request"; readonly id: string; readonly offset?: number }
   | { readonly type: "request_stop"; readonly id: string }
   /** Raw SDP string, not an RTCSessionDescriptionInit. */
   | { readonly type: "offer"; readonly sdp: string }

@@ -208,9 +208,20 @@ describe("relay envelopes (spec §3.1)", () => {
     });
   });
 
-  it("ignores unknown payload fields (extension keys)", () => {
-    const result = parseEnvelope('{"sender":1,"inner":{"request":{"id":"x","offset":1024}}}');
-    expect(result).toMatchObject({ ok: true, value: { messages: [{ type: "request", id: "x" }] } });
+  it("ignores unknown payload fields, and reads our extension fields", () => {
+    expect(parseEnvelope('{"sender":1,"inner":{"request":{"id":"x","future":1}}}')).toEqual({
+      ok: true,
+      value: { sender: 1, messages: [{ type: "request", id: "x" }], unknownKeys: [] },
+    });
+    expect(parseEnvelope('{"sender":1,"inner":{"request":{"id":"x","offset":1024}}}')).toMatchObject({
+      ok: true,
+      value: { messages: [{ type: "request", id: "x", offset: 1024 }] },
+    });
+    expect(parseEnvelope('{"sender":1,"inner":{"request":{"id":"x","offset":-1}}}')).toMatchObject({ ok: false });
+    expect(parseEnvelope('{"sender":1,"inner":{"provide":{"id":"f","kind":"file","size":3,"mime":"text/plain"}}}')).toMatchObject({
+      ok: true,
+      value: { messages: [{ type: "provide", info: { id: "f", kind: "file", size: 3, mimeType: "text/plain" } }] },
+    });
   });
 
   const hostile: [string, string][] = [
@@ -259,6 +270,8 @@ describe("relay envelopes (spec §3.1)", () => {
       { type: "provide", info: { id: "b", kind: "file", label: "x.bin", size: 0 } },
       { type: "provide_stop", id: "a" },
       { type: "request", id: "a" },
+      { type: "request", id: "a", offset: 0 },
+      { type: "provide", info: { id: "f", kind: "file", label: "a.pdf", size: 10, mimeType: "application/pdf" } },
       { type: "request_stop", id: "a" },
       { type: "offer", sdp: "v=0" },
       { type: "answer", sdp: "v=0" },

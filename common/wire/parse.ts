@@ -42,6 +42,9 @@ const ROOM_HASH = /^[0-9a-f]{64}$/;
  */
 export const MAX_RESOURCE_ID_CHARS = 256;
 
+/** RFC 6838 caps type and subtype at 127 characters each. */
+export const MAX_MIME_CHARS = 255;
+
 /** Session tokens are 128-bit random strings (22 base64url characters); 64 leaves headroom. */
 export const MAX_SESSION_CHARS = 64;
 
@@ -242,7 +245,12 @@ function parseProvide(payload: unknown): Result<ProvideInfo, WireError> {
   if (size !== undefined && size !== null && !(typeof size === "number" && Number.isSafeInteger(size) && size >= 0)) {
     return bad("provide.size must be a non-negative integer or null");
   }
+  const mime = payload.mime;
+  if (mime !== undefined && mime !== null && (typeof mime !== "string" || mime.length > MAX_MIME_CHARS)) {
+    return bad(`provide.mime must be a string of at most ${MAX_MIME_CHARS} characters`);
+  }
   const info: { -readonly [K in keyof ProvideInfo]: ProvideInfo[K] } = { id: id.value, kind: payload.kind };
+  if (typeof mime === "string") info.mimeType = mime;
   if (trackKind === "audio" || trackKind === "video") info.trackKind = trackKind;
   if (label.value !== undefined) info.label = label.value;
   if (typeof size === "number") info.size = size;
@@ -299,10 +307,19 @@ function parseRelayEntry(key: string, payload: unknown): Result<RelayMessage, Wi
       return info.ok ? ok({ type: "provide", info: info.value }) : info;
     }
     case "provide_stop":
-    case "request":
     case "request_stop": {
       const id = idPayload(payload, key);
       return id.ok ? ok({ type: key, id: id.value }) : id;
+    }
+    case "request": {
+      const id = idPayload(payload, key);
+      if (!id.ok) return id;
+      const offset = (payload as JsonObject).offset;
+      if (offset === undefined || offset === null) return ok({ type: "request", id: id.value });
+      if (!(typeof offset === "number" && Number.isSafeInteger(offset) && offset >= 0)) {
+        return bad("request.offset must be a non-negative integer");
+      }
+      return ok({ type: "request", id: id.value, offset });
     }
     case "offer":
     case "answer":
