@@ -8,6 +8,7 @@ export type KeyAction =
   | "add-microphone"
   | "add-screen"
   | "add-camera"
+  | "share-files"
   | "stop-all"
   | "remove-oldest-chat"
   | "show-help";
@@ -35,6 +36,7 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   },
   { action: "add-camera", keys: "Shift+C", description: "Share your camera", matches: (e) => e.code === "KeyC" && only(e, { shift: true }) },
   { action: "add-screen", keys: "Shift+S", description: "Share your screen", matches: (e) => e.code === "KeyS" && only(e, { shift: true }) },
+  { action: "share-files", keys: "Shift+F", description: "Share files", matches: (e) => e.code === "KeyF" && only(e, { shift: true }) },
   {
     action: "stop-all",
     keys: "Ctrl+Shift+C",

@@ -9,6 +9,7 @@ export type ControlAction =
   | "add-microphone"
   | "add-camera"
   | "add-screen"
+  | "share-files"
   | "stop-all"
   | "toggle-chat"
   | "toggle-settings"
@@ -96,6 +97,7 @@ export class Controls extends LitElement {
       <button tabindex=${tab()} @click=${() => this.fire("add-microphone")}>Microphone</button>
       <button tabindex=${tab()} @click=${() => this.fire("add-camera")}>Camera</button>
       <button tabindex=${tab()} @click=${() => this.fire("add-screen")}>Screen</button>
+      <button tabindex=${tab()} @click=${() => this.fire("share-files")} aria-keyshortcuts="Shift+F">File</button>
       <button
         tabindex=${tab()}
         aria-disabled=${this.sharedCount === 0 ? "true" : "false"}

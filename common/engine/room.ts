@@ -52,7 +52,7 @@ export interface LocalResource {
   readonly openChannel?: (channel: RTCDataChannel, peer: PeerKey, request: Extract<RelayMessage, { type: "request" }>) => void;
 }
 
-export type RoomProblemCode = "relay-refused" | "send-failed" | "negotiation-failed" | "message-dropped";
+export type RoomProblemCode = "relay-refused" | "send-failed" | "negotiation-failed" | "message-dropped" | "bad-offer";
 
 export interface RoomEvents extends Record<string, unknown> {
   /** Anything in the snapshot changed. */
@@ -100,6 +100,11 @@ export interface RoomOptions {
 export const AWAY_GRACE_MS = 45_000;
 /** How long we wait for a new id's first message before treating it as a new peer anyway. */
 export const PENDING_ID_TIMEOUT_MS = 3_000;
+/**
+ * Largest file size we believe (2^50 B = 1 PiB): far beyond any real file, small enough that
+ * sizes stay exact in a double and progress arithmetic cannot overflow into nonsense.
+ */
+export const MAX_FILE_BYTES = 2 ** 50;
 /** Display names longer than this are cut: a name is a label, not a message. */
 export const MAX_NAME_CHARS = 100;
 /** Previews are 256² WebP of a few KiB (spec §3.8); far larger ones are not previews. */
@@ -225,12 +230,17 @@ export class Room {
     this.changed();
   }
 
-  request(key: PeerKey, id: string): void {
+  /**
+   * Asks `key` to start sending resource `id`. A track already requested is not asked for
+   * twice; a file may be (each request is a new transfer, `offset` resumes one).
+   */
+  request(key: PeerKey, id: string, options: { readonly offset?: number } = {}): void {
     const peer = this.peers.get(key);
     const resource = peer?.resources.get(id);
-    if (!peer || !resource || resource.state !== "available") return;
+    if (!peer || !resource) return;
+    if (resource.info.kind === "track" && resource.state !== "available") return;
     resource.state = "requested";
-    this.sendTo(peer, { type: "request", id });
+    this.sendTo(peer, options.offset === undefined ? { type: "request", id } : { type: "request", id, offset: options.offset });
     this.changed();
   }
 
@@ -438,6 +448,11 @@ export class Room {
   }
 
   private handleProvide(peer: RemotePeer, info: ProvideInfo): void {
+    if (info.kind === "file" && (info.size === undefined || info.size > MAX_FILE_BYTES)) {
+      // Without a believable size there is no way to show progress or check completeness.
+      this.events.emit("problem", { code: "bad-offer", detail: `${peer.name ?? "a peer"} offered a file with no or an impossible size` });
+      return;
+    }
     const existing = peer.resources.get(info.id);
     if (existing) {
       // A repeat (e.g. after the provider reconnected) updates the description only.
