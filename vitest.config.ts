@@ -6,6 +6,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["common/**/*.test.ts", "server/**/*.test.ts", "test/relay/**/*.test.ts", "test/tooling/**/*.test.ts", "test/engine/**/*.test.ts"],
+    // *.browser.test.ts run in Chromium under web-test-runner, not here.
+    exclude: ["**/node_modules/**", "**/*.browser.test.ts"],
     environment: "node",
     testTimeout: 20_000,
     hookTimeout: 20_000,
