@@ -10,11 +10,12 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
+import { fileTransferBenchmark } from "./file-transfer.js";
 import { joinLatencyBenchmark } from "./join-latency.js";
 import { relayBenchmark } from "./relay-load.js";
 import type { Benchmark, Figure, Goal } from "./types.js";
 
-const BENCHMARKS: readonly Benchmark[] = [relayBenchmark, joinLatencyBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [relayBenchmark, joinLatencyBenchmark, fileTransferBenchmark];
 
 const RESULTS_PATH = fileURLToPath(new URL("./results.json", import.meta.url));
 

@@ -14,11 +14,13 @@ import { imageFilesFrom, type Chat, type ChatEntry, type ChatImageFilesEvent, ty
 import type { ControlAction, ControlEvent, SidePanel } from "../components/mm-controls.js";
 import type { HelpDialog } from "../components/mm-help.js";
 import type { LocalStopEvent } from "../components/mm-local-tile.js";
-import type { ResourceDisableEvent, ResourceEnableEvent } from "../components/mm-peer-tile.js";
+import type { FileDownloadEvent, ResourceDisableEvent, ResourceEnableEvent } from "../components/mm-peer-tile.js";
+import type { TransferCancelEvent, TransferRetryEvent } from "../components/mm-transfer.js";
 import type { WatchesChangeEvent } from "../components/mm-watches.js";
 import type { PrefsStore } from "../prefs/prefs-store.js";
 import { StatsSampler } from "./debug-stats.js";
 import { actionFor, deepActiveElement, type KeyAction } from "./keybinds.js";
+import { FileTransfers } from "./file-transfers.js";
 import { LocalMedia, type MediaKind } from "./local-media.js";
 import { RoomWatches } from "./room-watches.js";
 import "../components/mm-announcer.js";
@@ -69,6 +71,8 @@ export class App extends LitElement {
   @query("mm-announcer") private announcer!: Announcer;
   @query("mm-help") private help!: HelpDialog;
   private media!: LocalMedia;
+  private files!: FileTransfers;
+  @query("#file-picker") private filePicker!: HTMLInputElement;
   private watches!: RoomWatches;
   private readonly sampler = new StatsSampler();
   private readonly cleanups: Array<() => void> = [];
@@ -80,6 +84,7 @@ export class App extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     this.media = new LocalMedia(this.room, () => this.prefs.values, () => this.requestUpdate());
+    this.files = new FileTransfers(this.room, (key) => this.nameOf(key), () => this.requestUpdate());
     this.watches = new RoomWatches(this.room, this.prefs, this.secret, () => this.requestUpdate());
     this.listenToRoom();
     this.cleanups.push(this.prefs.on("change", ({ key }) => this.handlePrefChange(key)));
@@ -96,6 +101,7 @@ export class App extends LitElement {
     for (const cleanup of this.cleanups.splice(0)) cleanup();
     clearInterval(this.debugTimer);
     this.watches.close();
+    this.files.close();
   }
 
   private listen(target: EventTarget, type: string, handler: (event: Event) => void): void {
@@ -143,8 +149,16 @@ export class App extends LitElement {
     });
     this.on("peer-away", ({ key }) => this.say(`${this.nameOf(key)} lost the connection to the server; waiting for them to come back.`));
     this.on("peer-back", ({ key }) => this.say(`${this.nameOf(key)} is back.`));
-    this.on("resource-provided", ({ key, id }) => this.say(`${this.nameOf(key)} shares ${this.resourceLabel(key, id).toLowerCase()}.`));
+    this.on("resource-provided", ({ key, id }) => {
+      const info = this.room.peer(key)?.resources.get(id)?.info;
+      if (info?.kind === "file") this.say(`${this.nameOf(key)} offers the file ${info.label ?? "without a name"}.`);
+      else this.say(`${this.nameOf(key)} shares ${this.resourceLabel(key, id).toLowerCase()}.`);
+    });
     this.on("resource-withdrawn", ({ key }) => this.say(`${this.nameOf(key)} stopped sharing something.`));
+    this.on("problem", ({ code, detail }) => {
+      // Only what the user can act on or should know; the rest is in the log.
+      if (code === "bad-offer") this.say(`Ignored: ${detail}.`);
+    });
     this.on("stream-started", ({ key, id }) => this.say(`Now receiving ${this.nameOf(key)}'s ${this.resourceLabel(key, id).toLowerCase()}.`));
     this.on("stream-stopped", ({ key }) => this.say(`Stopped receiving a stream from ${this.nameOf(key)}.`));
     this.on("local-requested", ({ key, id, active }) => {
@@ -200,10 +214,26 @@ export class App extends LitElement {
     if (prefs.screencast_enabled) await this.addMedia("screen");
   }
 
+  private get sharedCount(): number {
+    return this.media.count + this.files.resources.length;
+  }
+
   private stopAll(): void {
-    if (this.media.count === 0) return;
+    if (this.sharedCount === 0) return;
     this.media.stopAll();
+    for (const resource of this.files.resources) this.files.stopSharing(resource.info.id);
     this.say("You stopped sharing everything.");
+  }
+
+  private stopLocal(id: string): void {
+    if (this.files.has(id)) this.files.stopSharing(id);
+    else this.media.stop(id);
+  }
+
+  private shareFiles(files: readonly File[]): void {
+    if (files.length === 0) return;
+    this.files.share(files);
+    this.say(files.length === 1 ? `You share the file ${files[0]?.name ?? ""}.` : `You share ${files.length} files.`);
   }
 
   private perform(action: ControlAction | KeyAction): void {
@@ -212,6 +242,9 @@ export class App extends LitElement {
       case "add-camera":
       case "add-screen":
         void this.addMedia(action.slice(4) as MediaKind);
+        return;
+      case "share-files":
+        this.filePicker.click();
         return;
       case "stop-all":
         this.stopAll();
@@ -320,15 +353,23 @@ export class App extends LitElement {
     if (event.dataTransfer?.types.includes("Files")) event.preventDefault();
   }
 
+  /** Images dropped on the chat go to the chat; anything dropped elsewhere is shared as files. */
   private handleDrop(event: DragEvent): void {
-    const files = imageFilesFrom(event.dataTransfer);
+    const onChat = event.composedPath().some((target) => target instanceof HTMLElement && target.localName === "mm-chat");
+    const images = imageFilesFrom(event.dataTransfer);
+    if (onChat && images.length > 0) {
+      event.preventDefault();
+      void this.sendImages(images);
+      return;
+    }
+    const files = [...(event.dataTransfer?.files ?? [])];
     if (files.length === 0) return;
     event.preventDefault();
-    void this.sendImages(files);
+    this.shareFiles(files);
   }
 
   private handleBeforeUnload(event: BeforeUnloadEvent): void {
-    if (this.media.count === 0 || !this.prefs.values.enable_onbeforeunload) return;
+    if (this.sharedCount === 0 || !this.prefs.values.enable_onbeforeunload) return;
     event.preventDefault();
     // Older browsers need returnValue set; the text itself is not shown by modern ones.
     event.returnValue = "You are sharing something. Leave anyway?";
@@ -398,6 +439,8 @@ export class App extends LitElement {
       .debugText=${this.debugTexts.get(peer.key) ?? ""}
       @resource-enable=${(e: ResourceEnableEvent) => this.room.request(e.key, e.id)}
       @resource-disable=${(e: ResourceDisableEvent) => this.room.requestStop(e.key, e.id)}
+      .transfers=${this.files.views().filter((t) => t.direction === "in" && t.peer === peer.key)}
+      @file-download=${(e: FileDownloadEvent) => void this.files.download(e.key, e.id)}
     ></mm-peer-tile>`;
   }
 
@@ -415,11 +458,20 @@ export class App extends LitElement {
         : nothing}
       ${this.notice ? html`<p class="notice" role="alert">${this.notice}</p>` : nothing}
       <div class="stage">
-        <section class="grid" aria-label="Participants">
+        <section
+          class="grid"
+          aria-label="Participants"
+          @transfer-cancel=${(e: TransferCancelEvent) => this.files.cancel(e.transferId)}
+          @transfer-retry=${(e: TransferRetryEvent) => this.files.retry(e.transferId)}
+        >
           <mm-local-tile
             .name=${this.room.name}
-            .resources=${this.media.resources}
-            @local-stop=${(e: LocalStopEvent) => this.media.stop(e.id)}
+            .resources=${[...this.media.resources, ...this.files.resources]}
+            .transfers=${this.files
+              .views()
+              .filter((t) => t.direction === "out")
+              .map((t) => ({ ...t, peerName: this.nameOf(t.peer) }))}
+            @local-stop=${(e: LocalStopEvent) => this.stopLocal(e.id)}
             @local-stop-all=${() => this.stopAll()}
           ></mm-local-tile>
           ${repeat(
@@ -432,10 +484,21 @@ export class App extends LitElement {
       </div>
       <mm-controls
         .panel=${this.panel}
-        .sharedCount=${this.media.count}
+        .sharedCount=${this.sharedCount}
         .unreadChat=${this.unread}
         @control=${(e: ControlEvent) => this.perform(e.action)}
       ></mm-controls>
+      <input
+        id="file-picker"
+        type="file"
+        multiple
+        hidden
+        @change=${(e: Event) => {
+          const input = e.target as HTMLInputElement;
+          this.shareFiles([...(input.files ?? [])]);
+          input.value = "";
+        }}
+      />
       <mm-announcer></mm-announcer>
       <mm-help></mm-help>
     `;

@@ -6,7 +6,8 @@ import { LitElement, css, html, nothing } from "lit";
 import { customElement, property } from "lit/decorators.js";
 import { repeat } from "lit/directives/repeat.js";
 import type { LocalResource } from "../../common/engine/room.js";
-import { formatBytes } from "./mm-peer-tile.js";
+import { formatBytes, type TransferView } from "../files/transfer-view.js";
+import "./mm-transfer.js";
 import "./mm-stream-view.js";
 
 /** The user wants to stop sharing one resource. */
@@ -105,6 +106,8 @@ export class MmLocalTile extends LitElement {
   /** Our display name as others see it. */
   @property() name = "";
   @property({ attribute: false }) resources: readonly LocalResource[] = [];
+  /** Uploads of our files, with the name of the peer each goes to. */
+  @property({ attribute: false }) transfers: ReadonlyArray<TransferView & { readonly peerName: string }> = [];
 
   protected override render(): unknown {
     const name = this.name.trim();
@@ -145,8 +148,15 @@ export class MmLocalTile extends LitElement {
       ${selfView}
       <div class="row">
         ${body}
-        <button type="button" @click=${() => this.dispatchEvent(new LocalStopEvent({ id: info.id }))}>Stop ${label}</button>
+        <button type="button" @click=${() => this.dispatchEvent(new LocalStopEvent({ id: info.id }))}>Stop ${info.kind === "file" ? `sharing ${label}` : label}</button>
       </div>
+      ${info.kind === "file"
+        ? repeat(
+            this.transfers.filter((t) => t.resourceId === info.id),
+            (t) => t.id,
+            (t) => html`<mm-transfer .transfer=${t} peerName=${t.peerName}></mm-transfer>`,
+          )
+        : nothing}
     </li>`;
   }
 }

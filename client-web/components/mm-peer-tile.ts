@@ -8,7 +8,23 @@ import { customElement, property } from "lit/decorators.js";
 import { repeat } from "lit/directives/repeat.js";
 import type { PeerKey, PeerView, RemoteResource } from "../../common/engine/room.js";
 import { isSafeImageDataUrl } from "../../common/engine/safe-image.js";
+import { safeFileName } from "../../common/engine/file-transfer/file-name.js";
+import { formatBytes, type TransferView } from "../files/transfer-view.js";
 import "./mm-stream-view.js";
+import "./mm-transfer.js";
+
+export { formatBytes };
+
+/** The user wants to download the file `id` offered by `key`. */
+export class FileDownloadEvent extends Event {
+  static readonly eventName = "file-download";
+  constructor(
+    readonly key: PeerKey,
+    readonly id: string,
+  ) {
+    super(FileDownloadEvent.eventName, { bubbles: true, composed: true });
+  }
+}
 
 /** The user wants a resource of `key` started (a video shown, an audio played). */
 export class ResourceEnableEvent extends Event {
@@ -62,17 +78,6 @@ export function peerDisplayName(peer: Pick<PeerView, "name" | "clientId">): stri
 }
 
 /** "1.5 MiB": binary units, one decimal from KiB on. */
-export function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
-
 function trackLabel(resource: RemoteResource): string {
   return resource.info.label?.trim() || (resource.info.trackKind === "audio" ? "Audio" : "Video");
 }
@@ -198,6 +203,8 @@ export class MmPeerTile extends LitElement {
   @property({ type: Boolean, attribute: "webrtc-debug" }) webrtcDebug = false;
   /** The details text; the app computes it from the connection's stats. */
   @property({ attribute: false }) debugText = "";
+  /** Downloads from this peer (newest per file is shown). */
+  @property({ attribute: false }) transfers: readonly TransferView[] = [];
 
   protected override render(): unknown {
     const peer = this.peer;
@@ -218,7 +225,7 @@ export class MmPeerTile extends LitElement {
         ${tracks.length + others.length > 0
           ? html`<ul>
               ${repeat(tracks, (resource) => resource.info.id, (resource) => this.renderTrack(peer.key, name, resource))}
-              ${repeat(others, (resource) => resource.info.id, (resource) => this.renderOther(resource))}
+              ${repeat(others, (resource) => resource.info.id, (resource) => this.renderOther(peer.key, name, resource))}
             </ul>`
           : nothing}
         ${this.webrtcDebug
@@ -260,11 +267,29 @@ export class MmPeerTile extends LitElement {
     </li>`;
   }
 
-  private renderOther(resource: RemoteResource): unknown {
-    const label = resource.info.label?.trim() || resource.info.id;
+  private renderOther(key: PeerKey, peerName: string, resource: RemoteResource): unknown {
     const size = resource.info.size;
-    return html`<li class="resource other" data-kind=${resource.info.kind}>
-      <div class="row"><span><bdi>${label}</bdi>${size === undefined ? nothing : ` (${formatBytes(size)})`}</span></div>
+    if (resource.info.kind !== "file") {
+      const label = resource.info.label?.trim() || resource.info.id;
+      return html`<li class="resource other" data-kind=${resource.info.kind}>
+        <div class="row"><span><bdi>${label}</bdi>${size === undefined ? nothing : ` (${formatBytes(size)})`}</span></div>
+      </li>`;
+    }
+    // The name shown is the one a download would be saved under: no paths, no control characters.
+    const name = safeFileName(resource.info.label);
+    const transfer = [...this.transfers].reverse().find((t) => t.resourceId === resource.info.id);
+    const busy = transfer !== undefined && (transfer.phase === "opening" || transfer.phase === "transferring" || transfer.phase === "interrupted");
+    const type = resource.info.mimeType ? ` · ${resource.info.mimeType}` : "";
+    return html`<li class="resource file" data-kind="file">
+      <div class="row">
+        <span>File <bdi class="label">${name}</bdi> <span class="kind">${size === undefined ? "" : formatBytes(size)}${type}</span></span>
+        ${busy
+          ? nothing
+          : html`<button type="button" @click=${() => this.dispatchEvent(new FileDownloadEvent(key, resource.info.id))} aria-label=${`Download ${name} from ${peerName}`}>
+              Download
+            </button>`}
+      </div>
+      ${transfer ? html`<mm-transfer .transfer=${transfer} peerName=${peerName}></mm-transfer>` : nothing}
     </li>`;
   }
 }
@@ -276,5 +301,6 @@ declare global {
   interface HTMLElementEventMap {
     "resource-enable": ResourceEnableEvent;
     "resource-disable": ResourceDisableEvent;
+    "file-download": FileDownloadEvent;
   }
 }

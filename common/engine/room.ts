@@ -13,6 +13,7 @@ import { deriveRoomSecrets, type RoomSecrets } from "../crypto/room-crypto.js";
 import { Emitter } from "../events.js";
 import { randomRoomSecret } from "../prefs/fragment.js";
 import type { ChatContent, ClientId, ProvideInfo, RelayMessage } from "../wire/packets.js";
+import { MAX_FILE_BYTES } from "./file-transfer/protocol.js";
 import { PeerSession, type SignalMessage } from "./peer-session.js";
 import { silentLogger, type Logger, type SocketFactory } from "./platform.js";
 import { isSafeImageDataUrl } from "./safe-image.js";
@@ -100,11 +101,6 @@ export interface RoomOptions {
 export const AWAY_GRACE_MS = 45_000;
 /** How long we wait for a new id's first message before treating it as a new peer anyway. */
 export const PENDING_ID_TIMEOUT_MS = 3_000;
-/**
- * Largest file size we believe (2^50 B = 1 PiB): far beyond any real file, small enough that
- * sizes stay exact in a double and progress arithmetic cannot overflow into nonsense.
- */
-export const MAX_FILE_BYTES = 2 ** 50;
 /** Display names longer than this are cut: a name is a label, not a message. */
 export const MAX_NAME_CHARS = 100;
 /** Previews are 256² WebP of a few KiB (spec §3.8); far larger ones are not previews. */
