@@ -58,6 +58,19 @@ async function main(): Promise<void> {
       // No code splitting: the room page would load its shared chunk only after parsing room.js,
       // one more round trip before the key derivation can start. The start page shares little.
     }),
+    // The streaming-download service worker (client-web/sw/). At the site root because a worker
+    // only sees requests under its own path; a classic script (iife) because module service
+    // workers are newer than the targets. No source map: the relay serves no sw.js.map.
+    build({
+      ...common,
+      entryPoints: ["client-web/sw/download-worker.ts"],
+      outfile: `${dist}/public/sw.js`,
+      platform: "browser",
+      format: "iife",
+      target: ["chrome110", "firefox115", "safari16"],
+      minify: !dev,
+      sourcemap: false,
+    }),
   ]);
   console.log(`built dist/ in ${Math.round(performance.now() - started)} ms`);
 }
