@@ -20,6 +20,7 @@ import type { WatchesChangeEvent } from "../components/mm-watches.js";
 import type { PrefsStore } from "../prefs/prefs-store.js";
 import { StatsSampler } from "./debug-stats.js";
 import { actionFor, deepActiveElement, type KeyAction } from "./keybinds.js";
+import { isDownloadNavigation } from "../files/download-sink.js";
 import { FileTransfers } from "./file-transfers.js";
 import { LocalMedia, type MediaKind } from "./local-media.js";
 import { RoomWatches } from "./room-watches.js";
@@ -369,6 +370,8 @@ export class App extends LitElement {
   }
 
   private handleBeforeUnload(event: BeforeUnloadEvent): void {
+    // A download is started by navigating to the service worker's URL; the page stays.
+    if (isDownloadNavigation()) return;
     if (this.sharedCount === 0 || !this.prefs.values.enable_onbeforeunload) return;
     event.preventDefault();
     // Older browsers need returnValue set; the text itself is not shown by modern ones.

@@ -6,7 +6,7 @@
 // Flow (one download; spec §3.6 describes keks-meet's unused design this replaces):
 //   page → worker (postMessage to the ServiceWorker, transferring a MessagePort): download-open
 //   worker → page (port): ready {path}  | refused {reason}
-//   page clicks <a download href=path>; the worker answers that fetch with a streamed Response
+//   page navigates itself to path; the worker answers that fetch with a streamed attachment
 //   worker → page (port): started, then credit {bytes} whenever the stream wants more
 //   page → worker (port): chunk {bytes} (never more than the credit it holds), end | abort {reason}
 //   worker → page (port): closed (after end) | cancelled (the user or browser stopped the download)
@@ -57,7 +57,6 @@ export type DownloadMessage =
    */
   | { readonly type: "cancelled" };
 
-export type DownloadMessageType = DownloadMessage["type"];
 /** Messages the worker's global scope accepts. */
 export type WorkerGlobalMessage = Extract<DownloadMessage, { type: "download-open" | "keep-alive" }>;
 /** Messages the worker accepts on a download's port. */
@@ -122,10 +121,6 @@ export function parseDownloadMessage(data: unknown): DownloadMessage | null {
     default:
       return null;
   }
-}
-
-export function isDownloadId(id: string): boolean {
-  return ID_PATTERN.test(id);
 }
 
 // ---- names, types, headers -------------------------------------------------------------------
