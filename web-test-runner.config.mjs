@@ -2,20 +2,10 @@
 // Run by `make test` inside the private network namespace, like the other browser tests.
 import { esbuildPlugin } from "@web/dev-server-esbuild";
 import { chromeLauncher } from "@web/test-runner-chrome";
+// The same switches as the end-to-end harness (test/harness/browser.ts).
+import chromiumFlags from "./test/harness/chromium-flags.json" with { type: "json" };
 
-const CHROMIUM_FLAGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-features=WebRtcHideLocalIpsWithMdns",
-  "--use-fake-device-for-media-stream",
-  "--use-fake-ui-for-media-stream",
-  "--autoplay-policy=no-user-gesture-required",
-];
+const CHROMIUM_FLAGS = chromiumFlags;
 
 export default {
   files: ["client-web/**/*.browser.test.ts", "test/engine/**/*.browser.test.ts"],

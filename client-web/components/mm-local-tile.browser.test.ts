@@ -105,7 +105,7 @@ describe("mm-local-tile", () => {
   it("lists a shared file with its size", async () => {
     const el = await tile("Alice", [{ info: { id: "f1", kind: "file", label: "slides.pdf", size: 2048 } }]);
     expect(shadow(el).textContent?.replace(/\s+/g, " ")).to.contain("slides.pdf (2.0 KiB)");
-    expect(buttonNames(el)).to.deep.equal(["Stop slides.pdf"]);
+    expect(buttonNames(el)).to.deep.equal(["Stop sharing slides.pdf"]);
   });
 
   it("is accessible with realistic data", async () => {

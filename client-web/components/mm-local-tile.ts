@@ -8,6 +8,7 @@ import { repeat } from "lit/directives/repeat.js";
 import type { LocalResource } from "../../common/engine/room.js";
 import { formatBytes, type TransferView } from "../files/transfer-view.js";
 import "./mm-transfer.js";
+import { tileStyles } from "./tile-styles.js";
 import "./mm-stream-view.js";
 
 /** The user wants to stop sharing one resource. */
@@ -37,22 +38,11 @@ function resourceLabel(resource: LocalResource): string {
 
 @customElement("mm-local-tile")
 export class MmLocalTile extends LitElement {
-  static override styles = css`
-    :host {
-      display: block;
-      min-width: 0;
-    }
+  static override styles = [
+    tileStyles,
+    css`
     .tile {
-      display: flex;
-      flex-direction: column;
-      gap: 0.6rem;
-      padding: 0.75rem;
-      border-radius: var(--radius, 10px);
-      background: var(--surface-raised, #fff);
-      color: var(--text, #1b1f24);
-      box-shadow: 0 1px 6px rgb(0 0 0 / 0.12);
       border: 2px solid var(--accent-soft, #98c1d9);
-      overflow-wrap: anywhere;
     }
     .header {
       display: flex;
@@ -101,7 +91,8 @@ export class MmLocalTile extends LitElement {
       outline: 3px solid var(--focus, #0b57d0);
       outline-offset: 2px;
     }
-  `;
+  `,
+  ];
 
   /** Our display name as others see it. */
   @property() name = "";

@@ -260,13 +260,19 @@ describe("mm-peer-tile", () => {
     expect(shadow(el).querySelector('[role="group"]')?.getAttribute("aria-label")).to.equal(hostile);
   });
 
-  it("lists other resources as label and size, without actions", async () => {
+  it("offers files by safe name, size and type with a Download button; other kinds without actions", async () => {
     const el = await tile(
-      peer({}, [resource({ id: "f1", kind: "file", label: "report.pdf", size: 1_572_864 }), resource({ id: "f2", kind: "file", label: "notes.txt" })]),
+      peer({}, [
+        resource({ id: "f1", kind: "file", label: "report.pdf", size: 1_572_864, mimeType: "application/pdf" }),
+        resource({ id: "f2", kind: "file", label: "../notes.txt", size: 10 }),
+        resource({ id: "p1", kind: "port", label: "port 8080" }),
+      ]),
     );
-    expect(text(el)).to.contain("report.pdf (1.5 MiB)");
+    expect(text(el)).to.contain("report.pdf 1.5 MiB · application/pdf");
     expect(text(el)).to.contain("notes.txt");
-    expect(buttons(el)).to.have.length(0);
+    expect(text(el)).not.to.contain("../");
+    expect(text(el)).to.contain("port 8080");
+    expect(buttons(el).map((b) => b.getAttribute("aria-label"))).to.deep.equal(["Download report.pdf from Alice", "Download _notes.txt from Alice"]);
     expect(formatBytes(512)).to.equal("512 B");
     expect(formatBytes(2048)).to.equal("2.0 KiB");
   });

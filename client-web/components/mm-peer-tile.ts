@@ -12,6 +12,7 @@ import { safeFileName } from "../../common/engine/file-transfer/file-name.js";
 import { formatBytes, type TransferView } from "../files/transfer-view.js";
 import "./mm-stream-view.js";
 import "./mm-transfer.js";
+import { tileStyles } from "./tile-styles.js";
 
 export { formatBytes };
 
@@ -84,22 +85,9 @@ function trackLabel(resource: RemoteResource): string {
 
 @customElement("mm-peer-tile")
 export class MmPeerTile extends LitElement {
-  static override styles = css`
-    :host {
-      display: block;
-      min-width: 0;
-    }
-    .tile {
-      display: flex;
-      flex-direction: column;
-      gap: 0.6rem;
-      padding: 0.75rem;
-      border-radius: var(--radius, 10px);
-      background: var(--surface-raised, #fff);
-      color: var(--text, #1b1f24);
-      box-shadow: 0 1px 6px rgb(0 0 0 / 0.12);
-      overflow-wrap: anywhere;
-    }
+  static override styles = [
+    tileStyles,
+    css`
     .header {
       display: flex;
       flex-wrap: wrap;
@@ -196,7 +184,8 @@ export class MmPeerTile extends LitElement {
       cursor: pointer;
       min-height: 24px;
     }
-  `;
+  `,
+  ];
 
   @property({ attribute: false }) peer: PeerView | undefined;
   /** Shows the connection details area (the `webrtc_debug` preference). */

@@ -9,29 +9,19 @@
 import { randomUUID } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import os from "node:os";
+import chromiumFlags from "./chromium-flags.json" with { type: "json" };
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from "playwright-core";
 
 /** The command that runs the e2e suite inside the namespace; quoted in error messages. */
 export const E2E_COMMAND = "unshare -n scripts/netns-run.sh npx vitest run -c vitest.e2e.config.ts";
 
 /**
- * Switches for every launch (shared/notes/testing.md §1, §2.2). `--no-sandbox` because we run as
+ * Switches for every launch (shared/notes/testing.md §1, §2.2), in chromium-flags.json so that
+ * web-test-runner.config.mjs launches the same way. `--no-sandbox` because we run as
  * root; the mDNS feature is disabled so candidates are plain 10.99.0.x addresses and Chromium sends
  * no multicast; the fake device/UI flags let getUserMedia/getDisplayMedia succeed headless.
  */
-export const CHROMIUM_FLAGS: readonly string[] = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-features=WebRtcHideLocalIpsWithMdns",
-  "--use-fake-device-for-media-stream",
-  "--use-fake-ui-for-media-stream",
-  "--autoplay-policy=no-user-gesture-required",
-];
+export const CHROMIUM_FLAGS: readonly string[] = chromiumFlags;
 
 export type InterfaceList = NodeJS.Dict<os.NetworkInterfaceInfo[]>;
 
