@@ -20,8 +20,8 @@ import type { Benchmark, Figure } from "./types.js";
 
 const STATIC_ROOT = fileURLToPath(new URL("../dist/public/", import.meta.url));
 const MiB = 1024 * 1024;
-const THROUGHPUT_BYTES = 256 * MiB;
-const MEMORY_BYTES = 1024 * MiB;
+const THROUGHPUT_BYTES = Number(process.env.FB_MIB ?? 256) * MiB;
+const MEMORY_BYTES = Number(process.env.FB_MEM_MIB ?? 1024) * MiB;
 
 async function writeRandomFile(file: string, bytes: number): Promise<void> {
   const out = createWriteStream(file);
@@ -34,12 +34,13 @@ async function writeRandomFile(file: string, bytes: number): Promise<void> {
 
 /** A bare data channel between the two pages, signaled through this process; returns MB/s. */
 async function rawRate(a: Page, b: Page, bytes: number): Promise<number> {
-  const setup = `
-    window.rawPc = new RTCPeerConnection();
-    window.rawCandidates = [];
-    window.rawPc.onicecandidate = (e) => { if (e.candidate) window.rawCandidates.push(e.candidate.toJSON()); };
-  `;
-  await Promise.all([a.evaluate(setup), b.evaluate(setup)]);
+  // Non-trickle: each description is sent once its candidates are gathered (a few ms here).
+  const gathered = `new Promise((resolve) => {
+    const pc = window.rawPc;
+    if (pc.iceGatheringState === "complete") return resolve();
+    pc.addEventListener("icegatheringstatechange", () => pc.iceGatheringState === "complete" && resolve());
+  })`;
+  await Promise.all([a.evaluate("window.rawPc = new RTCPeerConnection(); 0"), b.evaluate("window.rawPc = new RTCPeerConnection(); 0")]);
   await b.evaluate(`
     window.rawDone = new Promise((resolve) => {
       window.rawPc.ondatachannel = ({ channel }) => {
@@ -52,22 +53,21 @@ async function rawRate(a: Page, b: Page, bytes: number): Promise<number> {
         };
       };
     });
+    0; // evaluate() would otherwise wait for the promise it just made
   `);
   const offer = await a.evaluate(`(async () => {
     window.rawChannel = window.rawPc.createDataChannel("raw");
     await window.rawPc.setLocalDescription();
+    await ${gathered};
     return window.rawPc.localDescription.toJSON();
   })()`);
   const answer = await b.evaluate(`(async (offer) => {
     await window.rawPc.setRemoteDescription(offer);
     await window.rawPc.setLocalDescription();
+    await ${gathered};
     return window.rawPc.localDescription.toJSON();
   })(${JSON.stringify(offer)})`);
   await a.evaluate(`window.rawPc.setRemoteDescription(${JSON.stringify(answer)})`);
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  const [ca, cb] = await Promise.all([a.evaluate("window.rawCandidates"), b.evaluate("window.rawCandidates")]);
-  await a.evaluate(`Promise.all(${JSON.stringify(cb)}.map((c) => window.rawPc.addIceCandidate(c)))`);
-  await b.evaluate(`Promise.all(${JSON.stringify(ca)}.map((c) => window.rawPc.addIceCandidate(c)))`);
   // Same chunking and water marks as the file sender.
   await a.evaluate(`(async () => {
     const ch = window.rawChannel;
@@ -130,6 +130,7 @@ export const fileTransferBenchmark: Benchmark = {
     try {
       const throughputFile = path.join(dir, "bench-256.bin");
       const memoryFile = path.join(dir, "bench-1024.bin");
+      console.error("file-transfer: writing test files");
       await writeRandomFile(throughputFile, THROUGHPUT_BYTES);
       await writeRandomFile(memoryFile, MEMORY_BYTES);
       const browser = await launchBrowser();
@@ -137,7 +138,9 @@ export const fileTransferBenchmark: Benchmark = {
       const a = await openPage(browser, `http://127.0.0.1:${port}/room#${secret}?username=ana`);
       const b = await openPage(browser, `http://127.0.0.1:${port}/room#${secret}?username=bo`);
       await b.getByRole("group", { name: "ana", exact: true }).waitFor();
+      console.error("file-transfer: raw data channel");
       const raw = await rawRate(a, b, THROUGHPUT_BYTES);
+      console.error("file-transfer: file through the app");
       const file = await fileRate(a, b, throughputFile, THROUGHPUT_BYTES);
       console.log(`file-transfer: raw ${raw.toFixed(1)} MB/s, file ${file.mbPerSecond.toFixed(1)} MB/s`);
       const memory = await fileRate(a, b, memoryFile, MEMORY_BYTES);
