@@ -59,20 +59,6 @@ export class MmLocalTile extends LitElement {
       color: var(--text-muted, #4a5360);
       margin: 0;
     }
-    ul {
-      list-style: none;
-      margin: 0;
-      padding: 0;
-      display: flex;
-      flex-direction: column;
-      gap: 0.6rem;
-    }
-    .row {
-      display: flex;
-      flex-wrap: wrap;
-      align-items: center;
-      gap: 0.25rem 0.6rem;
-    }
     .label {
       flex: 1 1 auto;
     }

@@ -127,20 +127,6 @@ export class MmPeerTile extends LitElement {
       border: 1px solid var(--text-muted, #4a5360);
       color: var(--text, #1b1f24);
     }
-    ul {
-      list-style: none;
-      margin: 0;
-      padding: 0;
-      display: flex;
-      flex-direction: column;
-      gap: 0.6rem;
-    }
-    .row {
-      display: flex;
-      flex-wrap: wrap;
-      align-items: center;
-      gap: 0.25rem 0.6rem;
-    }
     .kind,
     .starting {
       color: var(--text-muted, #4a5360);

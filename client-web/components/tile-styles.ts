@@ -18,4 +18,19 @@ export const tileStyles = css`
     box-shadow: 0 1px 6px rgb(0 0 0 / 0.12);
     overflow-wrap: anywhere;
   }
+  /* The list of resources in a tile, one row of label and actions each. */
+  ul {
+    list-style: none;
+    margin: 0;
+    padding: 0;
+    display: flex;
+    flex-direction: column;
+    gap: 0.6rem;
+  }
+  .row {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: center;
+    gap: 0.25rem 0.6rem;
+  }
 `;
