@@ -32,7 +32,7 @@ test-unit: deps
 # lit components in Chromium (web-test-runner), inside the namespace like every browser test.
 test-components: deps
 	bash scripts/ensure-chromium.sh
-	$(E2E) npx web-test-runner --config web-test-runner.config.mjs
+	$(E2E) bash scripts/run-component-tests.sh
 
 test-e2e: build
 	bash scripts/ensure-chromium.sh

@@ -89,6 +89,12 @@ export class App extends LitElement {
     this.watches = new RoomWatches(this.room, this.prefs, this.secret, () => this.requestUpdate());
     this.listenToRoom();
     this.cleanups.push(this.prefs.on("change", ({ key }) => this.handlePrefChange(key)));
+    this.cleanups.push(
+      this.prefs.on("save-failed", () => {
+        this.notice = "A setting applies to this page but could not be saved in this browser.";
+        this.say(this.notice);
+      }),
+    );
     this.listen(document, "keydown", (e) => this.handleKeydown(e as KeyboardEvent));
     this.listen(document, "paste", (e) => this.handlePaste(e as ClipboardEvent));
     this.listen(document, "dragover", (e) => this.handleDragOver(e as DragEvent));

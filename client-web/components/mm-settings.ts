@@ -99,8 +99,8 @@ const LABELS: Record<VisibleKey, string> = {
 
 /** What "no value" means, shown as the choice (or placeholder) for unset optional prefs. */
 const UNSET_TEXT: Record<OptionalKey, string> = {
-  video_fps: "Browser chooses",
-  video_resolution: "Browser chooses",
+  video_fps: "Automatic",
+  video_resolution: "Automatic",
   camera_facing_mode: "Browser default",
   auto_gain_control: "Browser default",
   echo_cancellation: "Browser default",
@@ -142,6 +142,7 @@ function numberHint(decl: NumberPref): string {
 export class SettingsPanel extends LitElement {
   static override styles = css`
     :host { display: block; color: var(--text, #1b1f24); color-scheme: light dark; }
+    *, *::before, *::after { box-sizing: border-box; }
     h2 { font-size: 1.25rem; margin: 0 0 0.75rem; }
     form { display: grid; gap: 1rem; }
     fieldset {
@@ -168,9 +169,9 @@ export class SettingsPanel extends LitElement {
       background: var(--surface, #f7f8fa); border: 1px solid var(--text-muted, #4a5360); border-radius: calc(var(--radius, 10px) * 0.7);
     }
     input[type="text"] { width: 100%; }
-    input[type="number"] { width: 9rem; }
+    input[type="number"] { width: 10rem; }
     input:disabled { opacity: 0.6; }
-    [aria-invalid="true"] { border: 2px solid var(--danger, #b3261e); }
+    input[aria-invalid="true"] { border: 2px solid var(--danger, #b3261e); }
     .error { margin: 0.35rem 0 0; font-size: 0.875rem; color: var(--danger, #b3261e); }
     button {
       font: inherit; min-height: 2.5rem; padding: 0.35rem 1rem; border-radius: var(--radius, 10px); cursor: pointer;
@@ -185,6 +186,7 @@ export class SettingsPanel extends LitElement {
     .permission { padding: 0.65rem 0; display: flex; flex-wrap: wrap; align-items: center; gap: 0.5rem 1rem; }
     .permission + .row { border-top: 1px solid color-mix(in srgb, var(--text-muted, #4a5360) 20%, transparent); }
     .permission p { margin: 0; flex: 1 1 12rem; }
+    .reset { margin-top: 1rem; }
     .reset p { margin: 0 0 0.5rem; }
     .buttons { display: flex; flex-wrap: wrap; gap: 0.5rem; }
     .visually-hidden {
