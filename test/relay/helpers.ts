@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { request } from "node:http";
 import { connect, type Socket } from "node:net";
+import { expect } from "vitest";
 import { WebSocket, type ClientOptions } from "ws";
 import type { ClientboundPacket, ClientId, RoomHash } from "../../common/wire/packets.js";
 import { parseClientbound } from "../../common/wire/parse.js";
@@ -299,4 +300,21 @@ export function rawExchange(port: number, bytes: string | Buffer, timeoutMs = 30
     });
     socket.write(bytes);
   });
+}
+
+/** Two clients in their own room; `check()` proves that room still relays. */
+export async function bystanders(url: string): Promise<{ check: () => Promise<void>; a: TestClient; b: TestClient }> {
+  const a = await TestClient.connect(url);
+  const b = await TestClient.connect(url);
+  const room = roomHash();
+  await a.joinAndSettle(room, 0);
+  await b.joinAndSettle(room, 1);
+  await a.next();
+  let round = 0;
+  const check = async (): Promise<void> => {
+    round += 1;
+    a.relay(`still here ${round}`, b.id);
+    expect(await b.next()).toEqual({ type: "message", sender: a.id, message: `still here ${round}` });
+  };
+  return { check, a, b };
 }

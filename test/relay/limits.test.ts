@@ -2,28 +2,15 @@
 
 import { afterEach, describe, expect, it } from "vitest";
 import { createCapturingLogger } from "../../server/log.js";
-import { cleanup, delay, eventually, rawHandshake, roomHash, startRelay, TestClient } from "./helpers.js";
+import { bystanders, cleanup, delay, eventually, rawHandshake, roomHash, startRelay, TestClient } from "./helpers.js";
 
 afterEach(cleanup);
 
-/** Two clients in their own room, to show a limit hit elsewhere does not touch them. */
-async function bystanders(url: string): Promise<() => Promise<void>> {
-  const a = await TestClient.connect(url);
-  const b = await TestClient.connect(url);
-  const room = roomHash();
-  await a.joinAndSettle(room, 0);
-  await b.joinAndSettle(room, 1);
-  await a.next();
-  return async () => {
-    a.relay("still here", b.id);
-    expect(await b.next()).toEqual({ type: "message", sender: a.id, message: "still here" });
-  };
-}
 
 describe("frame size", () => {
   it("closes a socket that sends more than max_frame_bytes with 1009 and a reason; a frame at the limit passes", async () => {
     const { url } = await startRelay({ limits: "max_frame_bytes = 65536\nmax_send_buffer_bytes = 131072\nbyte_burst = 131072" });
-    const check = await bystanders(url);
+    const { check } = await bystanders(url);
     const sender = await TestClient.connect(url);
     const receiver = await TestClient.connect(url);
     const room = roomHash();
@@ -48,7 +35,7 @@ describe("inbound rates and the error budget", () => {
       { limits: "messages_per_second = 0.001\nmessage_burst = 5\nerror_burst = 3\nerrors_per_second = 0.001" },
       { logger },
     );
-    const check = await bystanders(url);
+    const { check } = await bystanders(url);
     const client = await TestClient.connect(url);
     for (let index = 0; index < 5; index++) client.send({ ping: null });
     expect(await client.drain()).toEqual([]);
@@ -66,7 +53,7 @@ describe("inbound rates and the error budget", () => {
     const { url } = await startRelay({
       limits: "bytes_per_second = 1\nbyte_burst = 10000\nmax_frame_bytes = 8000\nmax_send_buffer_bytes = 16000\nerror_burst = 2\nerrors_per_second = 0.001",
     });
-    const check = await bystanders(url);
+    const { check } = await bystanders(url);
     const client = await TestClient.connect(url);
     await client.joinAndSettle(roomHash(), 0);
     client.relay("x".repeat(4000));

@@ -4,26 +4,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { parseServerbound } from "../../common/wire/parse.js";
-import { cleanup, clientFrame, delay, eventually, rawHandshake, roomHash, startRelay, TestClient } from "./helpers.js";
+import { bystanders, cleanup, clientFrame, delay, eventually, rawHandshake, roomHash, startRelay, TestClient } from "./helpers.js";
 
 afterEach(cleanup);
-
-/** Two clients in their own room; `check()` proves that room still relays. */
-async function bystanders(url: string): Promise<{ check: () => Promise<void>; a: TestClient; b: TestClient }> {
-  const a = await TestClient.connect(url);
-  const b = await TestClient.connect(url);
-  const room = roomHash();
-  await a.joinAndSettle(room, 0);
-  await b.joinAndSettle(room, 1);
-  await a.next();
-  let round = 0;
-  const check = async (): Promise<void> => {
-    round += 1;
-    a.relay(`still here ${round}`, b.id);
-    expect(await b.next()).toEqual({ type: "message", sender: a.id, message: `still here ${round}` });
-  };
-  return { check, a, b };
-}
 
 const MALFORMED = [
   '{"join":{"hash":"', // truncated
