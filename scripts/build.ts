@@ -14,6 +14,8 @@ const dev = process.argv.includes("--dev");
 export const CLIENT_ENTRIES: Record<string, string> = {
   start: "client-web/start/main.ts",
   room: "client-web/room/main.ts",
+  // A module worker the room page starts for file hashing (client-web/hashing/).
+  "sha256-worker": "client-web/hashing/worker.ts",
 };
 
 const common: BuildOptions = {

@@ -17,7 +17,9 @@ import { mimeTypeOf, safeSegments, StaticFiles } from "./static.js";
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
-  "script-src 'self'",
+  // 'wasm-unsafe-eval' lets WebAssembly compile (file hashing, noise suppression); it does not
+  // allow eval() or inline script.
+  "script-src 'self' 'wasm-unsafe-eval'",
   "style-src 'self'",
   "img-src 'self' data: blob:",
   "media-src 'self' blob:",

@@ -6,6 +6,7 @@
 import { FileReceiver, type ResumeState } from "../../common/engine/file-transfer/file-receiver.js";
 import { FileSender } from "../../common/engine/file-transfer/file-sender.js";
 import { safeFileName } from "../../common/engine/file-transfer/file-name.js";
+import { inThreadSha256, type Sha256Factory } from "../../common/engine/file-transfer/sha256.js";
 import type { LocalResource, PeerKey, Room } from "../../common/engine/room.js";
 import { openDownload, type DownloadSink } from "../files/download-sink.js";
 import { fileSource } from "../files/file-source.js";
@@ -44,6 +45,8 @@ export class FileTransfers {
     private readonly room: Room,
     private readonly nameOf: (key: PeerKey) => string,
     private readonly onChange: () => void,
+    /** Where transfers hash their bytes (a worker in the page); default: this thread. */
+    private readonly sha256: Sha256Factory = inThreadSha256,
   ) {
     this.offs.push(room.events.on("channel", ({ key, id, channel }) => this.handleIncomingChannel(key, id, channel)));
     this.offs.push(
@@ -183,7 +186,7 @@ export class FileTransfers {
     const start = () => {
       // The remote's limit is known once SCTP is up, which it is when the channel opens.
       const maxMessageSize = this.room.connectionOf(peer)?.sctp?.maxMessageSize || FALLBACK_MAX_MESSAGE_BYTES;
-      const sender = new FileSender({ channel, source: fileSource(file), request: offset === undefined ? {} : { offset }, maxMessageSize });
+      const sender = new FileSender({ channel, source: fileSource(file), request: offset === undefined ? {} : { offset }, maxMessageSize, sha256: this.sha256 });
       transfer.sender = sender;
       this.update(transfer, { phase: "transferring" });
       sender.events.on("progress", ({ bytesAcked }) => this.progress(transfer, bytesAcked));
@@ -225,6 +228,7 @@ export class FileTransfers {
       channel,
       size: transfer.view.size,
       sink: transfer.sink,
+      sha256: this.sha256,
       ...(transfer.resume ? { resume: transfer.resume } : {}),
     });
     transfer.receiver = receiver;
@@ -254,6 +258,8 @@ export class FileTransfers {
       return;
     }
     transfer.resumes++;
+    // The previous state's hash was cloned by the receiver that has just been interrupted.
+    transfer.resume?.hash.dispose();
     transfer.resume = receiver.resumeState();
     transfer.receiver = undefined;
     this.update(transfer, { phase: "interrupted", rate: undefined });
@@ -281,6 +287,10 @@ export class FileTransfers {
 
   private update(transfer: Transfer, change: Partial<Omit<TransferView, "id">>): void {
     transfer.view = { ...transfer.view, ...change };
+    if (!isActive(transfer.view.phase) && transfer.resume) {
+      transfer.resume.hash.dispose(); // nothing will resume from it now
+      delete transfer.resume;
+    }
     this.onChange();
   }
 

@@ -21,6 +21,7 @@ import type { PrefsStore } from "../prefs/prefs-store.js";
 import { StatsSampler } from "./debug-stats.js";
 import { actionFor, deepActiveElement, type KeyAction } from "./keybinds.js";
 import { isDownloadNavigation } from "../files/download-sink.js";
+import { WorkerSha256 } from "../hashing/worker-sha256.js";
 import { FileTransfers } from "./file-transfers.js";
 import { LocalMedia, type MediaKind } from "./local-media.js";
 import { RoomWatches } from "./room-watches.js";
@@ -73,6 +74,7 @@ export class App extends LitElement {
   @query("mm-help") private help!: HelpDialog;
   private media!: LocalMedia;
   private files!: FileTransfers;
+  private hashing!: WorkerSha256;
   @query("#file-picker") private filePicker!: HTMLInputElement;
   private watches!: RoomWatches;
   private readonly sampler = new StatsSampler();
@@ -85,7 +87,9 @@ export class App extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     this.media = new LocalMedia(this.room, () => this.prefs.values, () => this.requestUpdate());
-    this.files = new FileTransfers(this.room, (key) => this.nameOf(key), () => this.requestUpdate());
+    // Built next to room.js (scripts/build.ts); it hashes files off this thread.
+    this.hashing = new WorkerSha256(new URL("sha256-worker.js", import.meta.url));
+    this.files = new FileTransfers(this.room, (key) => this.nameOf(key), () => this.requestUpdate(), this.hashing.create);
     this.watches = new RoomWatches(this.room, this.prefs, this.secret, () => this.requestUpdate());
     this.listenToRoom();
     this.cleanups.push(this.prefs.on("change", ({ key }) => this.handlePrefChange(key)));
@@ -109,6 +113,7 @@ export class App extends LitElement {
     clearInterval(this.debugTimer);
     this.watches.close();
     this.files.close();
+    this.hashing.close();
   }
 
   private listen(target: EventTarget, type: string, handler: (event: Event) => void): void {

@@ -24,7 +24,7 @@ beforeAll(async () => {
   if (!existsSync(`${DIST}room.html`)) throw new Error("dist/public is missing: run `make build` first");
   // The hostile page is served at / (index.html) next to the real client's /room and /sw.js.
   site = await bundleTestSite({ pages: { index: "test/e2e/pages/hostile-file-peer.ts" }, layout: "relay" });
-  for (const entry of ["room.html", "sw.js", "assets/room.js", "assets/style.css"]) await cp(`${DIST}${entry}`, `${site.dir}/${entry}`);
+  for (const entry of ["room.html", "sw.js", "assets/room.js", "assets/sha256-worker.js", "assets/style.css"]) await cp(`${DIST}${entry}`, `${site.dir}/${entry}`);
   relay = createRelay(loadConfig('[server]\nbind = "127.0.0.1:0"\n'), { staticRoot: site.dir });
   origin = `http://127.0.0.1:${(await relay.listen()).port}`;
   browser = await launchBrowser();

@@ -87,6 +87,12 @@ describe("files", () => {
     await tile(bo, "ana").getByText("Verified: the file is intact.").waitFor();
     await ana.getByText("Sent.").waitFor();
     for (const page of [ana, bo]) expect(pageErrors(page)).toEqual([]);
+    // Both sides hashed in their worker, and the relay's CSP lets it compile WebAssembly there.
+    for (const page of [ana, bo]) {
+      const hasher = page.workers().find((w) => w.url().endsWith("/assets/sha256-worker.js"));
+      expect(hasher, "the page's SHA-256 worker").toBeDefined();
+      expect(await hasher?.evaluate(() => WebAssembly.compile(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0])).then(() => "compiled", String))).toBe("compiled");
+    }
   });
 
   it("sends two files at once to two peers", async () => {

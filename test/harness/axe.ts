@@ -32,7 +32,7 @@ let axeSource: Promise<string> | undefined;
 export async function runAxe(page: Page, options: AxeOptions = {}): Promise<AxeViolation[]> {
   axeSource ??= readFile(AXE_PATH, "utf8");
   // Evaluated through DevTools rather than page.addScriptTag(): an injected <script> is inline
-  // and the relay's CSP (`script-src 'self'`) would block it; DevTools evaluation is not subject to it.
+  // and the relay's CSP allows no inline script; DevTools evaluation is not subject to it.
   const source = await axeSource;
   const loaded = await page.evaluate(`${source}\n;typeof window.axe === "object"`);
   if (loaded !== true) throw new Error("runAxe: axe-core did not load into the page");

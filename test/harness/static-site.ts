@@ -1,6 +1,6 @@
 // Bundles browser test pages into a throw-away static site that any server (the relay's static
 // root, or a plain node:http server) can serve. Each page is `<name>.html` loading `<name>.js` as
-// an external module script: the relay serves `script-src 'self'`, which blocks inline scripts.
+// an external module script: the relay's CSP allows no inline script.
 
 import { rmSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";

@@ -4,8 +4,6 @@
 // Construct it synchronously in the room's `channel` event: werift delivers messages as soon as
 // the channel exists, and a message sent before a listener is attached is lost.
 
-import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesToHex } from "../../crypto/encoding.js";
 import { Emitter } from "../../events.js";
 import {
   isAcceptableFileSize,
@@ -17,6 +15,7 @@ import {
   type TransferFailure,
   type TransferHeader,
 } from "./protocol.js";
+import { inThreadSha256, type RunningSha256, type Sha256Factory } from "./sha256.js";
 
 export interface FileSink {
   /** Appends. Never called again before the previous call settled. */
@@ -26,9 +25,6 @@ export interface FileSink {
   /** The transfer failed or was cancelled; discard what was written. */
   abort(reason: string): Promise<void>;
 }
-
-/** A running SHA-256 (@noble/hashes); resume states hold private clones of it. */
-export type Sha256State = ReturnType<typeof sha256.create>;
 
 /**
  * What an interrupted receiver knows, for a new FileReceiver on a new channel (with the same
@@ -40,8 +36,8 @@ export interface ResumeState {
   readonly bytesWritten: number;
   /** The announced size those bytes belong to; a resume against another size is refused. */
   readonly size: number;
-  /** SHA-256 over exactly those bytes. */
-  readonly hash: Sha256State;
+  /** SHA-256 over exactly those bytes. A receiver resuming from it takes its own clone. */
+  readonly hash: RunningSha256;
 }
 
 export interface FileReceiverOptions {
@@ -51,6 +47,8 @@ export interface FileReceiverOptions {
   readonly sink: FileSink;
   /** From `resumeState()` of an interrupted receiver of the same file. */
   readonly resume?: ResumeState | undefined;
+  /** Where the digest is computed; default: in this thread. */
+  readonly sha256?: Sha256Factory | undefined;
 }
 
 /**
@@ -100,7 +98,7 @@ export class FileReceiver {
   private readonly channel: TransferChannel;
   private readonly sink: FileSink;
   private readonly size: number;
-  private readonly hash: Sha256State;
+  private readonly hash: RunningSha256;
   /** File offset of the next incoming byte (a header may start it before `accepted`). */
   private position = 0;
   /** Bytes hashed and queued for the sink: the file's [0, accepted). */
@@ -113,6 +111,7 @@ export class FileReceiver {
   private readonly queue: Uint8Array[] = [];
   private queuedBytes = 0;
   private pumping: Promise<void> | undefined;
+  private handedOver: ResumeState | undefined;
   /** Once sink.close() has started, cancel() can no longer undo the transfer. */
   private sinkClosing = false;
 
@@ -122,7 +121,7 @@ export class FileReceiver {
     this.size = options.size;
     const resume = options.resume;
     this.accepted = this.written = resume?.bytesWritten ?? 0;
-    this.hash = resume ? resume.hash.clone() : sha256.create();
+    this.hash = resume ? resume.hash.clone() : (options.sha256 ?? inThreadSha256)();
     // keks-meet bug 15 (spec §6): Blobs are read asynchronously and can overtake `end`.
     this.channel.binaryType = "arraybuffer";
     this.channel.addEventListener("message", this.onMessage);
@@ -141,13 +140,18 @@ export class FileReceiver {
   /** For a new FileReceiver after `interrupted`; undefined in any other state. */
   resumeState(): ResumeState | undefined {
     if (this.currentState !== "interrupted") return undefined;
-    return { bytesWritten: this.written, size: this.size, hash: this.hash.clone() };
+    // Hands over our hash rather than a copy (a copy may cost a round trip to a worker): this
+    // receiver will never hash again, and receivers resuming from the state clone it. The holder
+    // disposes it once no receiver will resume from it.
+    this.handedOver ??= { bytesWritten: this.written, size: this.size, hash: this.hash };
+    return this.handedOver;
   }
 
   /** Gives up: closes the channel and aborts the sink. No-op once the sink is being closed. */
   cancel(): void {
     if (this.currentState === "interrupted") {
       this.currentState = "cancelled";
+      if (!this.handedOver) this.hash.dispose();
       void this.abortSink("cancelled");
       return;
     }
@@ -227,10 +231,21 @@ export class FileReceiver {
   private handleEnd(): void {
     if (this.position < this.size) return this.fail("too_few_bytes", `end after ${this.position} of ${this.size} bytes`);
     if (this.header && this.digest === undefined) return this.fail("protocol", "end without the digest the header promised");
-    const sha256Hex = bytesToHex(this.hash.digest());
-    if (this.digest !== undefined && this.digest !== sha256Hex) return this.fail("digest_mismatch", "contents differ from what the sender hashed");
     this.currentState = "finishing";
-    void this.finish({ verified: this.digest !== undefined, sha256: sha256Hex });
+    void this.verifyAndFinish(this.digest);
+  }
+
+  /** Never rejects. The digest may come from another thread, so the writes drain meanwhile. */
+  private async verifyAndFinish(expected: string | undefined): Promise<void> {
+    let sha256Hex: string;
+    try {
+      sha256Hex = await this.hash.digest();
+    } catch (error) {
+      return this.fail("hash_failed", `hashing the file failed: ${describe(error)}`);
+    }
+    if (this.currentState !== "finishing") return; // cancel() meanwhile
+    if (expected !== undefined && expected !== sha256Hex) return this.fail("digest_mismatch", "contents differ from what the sender hashed");
+    await this.finish({ verified: expected !== undefined, sha256: sha256Hex });
   }
 
   /** Never rejects: every failure becomes the `failed` state. */
@@ -327,6 +342,7 @@ export class FileReceiver {
   private stop(): void {
     this.detach();
     this.channel.close();
+    this.hash.dispose(); // spent already after a digest; then this does nothing
   }
 }
 

@@ -2,8 +2,6 @@
 // from construction on: it sets the low-water threshold, closes the channel when it stops, and
 // never reads from it. Knows nothing of rooms, peers or the UI.
 
-import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesToHex } from "../../crypto/encoding.js";
 import { Emitter } from "../../events.js";
 import { err, ok, type Result } from "../../result.js";
 import {
@@ -22,6 +20,7 @@ import {
   type TransferChannel,
   type TransferFailure,
 } from "./protocol.js";
+import { inThreadSha256, type RunningSha256, type Sha256Factory } from "./sha256.js";
 
 export interface FileSource {
   readonly size: number;
@@ -43,6 +42,8 @@ export interface FileSenderOptions {
   readonly maxMessageSize: number;
   /** Tests shorten it; see FINISH_TIMEOUT_MS. */
   readonly finishTimeoutMs?: number;
+  /** Where the digest is computed; default: in this thread. */
+  readonly sha256?: Sha256Factory | undefined;
 }
 
 /**
@@ -86,8 +87,6 @@ export interface FileSenderEvents extends Record<string, unknown> {
   failed: TransferFailure<SenderFailureCode>;
 }
 
-type Hash = ReturnType<typeof sha256.create>;
-
 export class FileSender {
   readonly events = new Emitter<FileSenderEvents>();
   private currentState: SenderState = "starting";
@@ -98,7 +97,7 @@ export class FileSender {
   private readonly maxMessageSize: number;
   private readonly finishTimeoutMs: number;
   /** Only meshmeet receivers get a digest, so only they cost us hashing. */
-  private readonly hash: Hash | undefined;
+  private readonly hash: RunningSha256 | undefined;
   private digestHex: string | undefined;
   /** File offset of the next byte to send. */
   private position = 0;
@@ -114,7 +113,7 @@ export class FileSender {
     this.requestOffset = options.request.offset;
     this.maxMessageSize = options.maxMessageSize;
     this.finishTimeoutMs = options.finishTimeoutMs ?? FINISH_TIMEOUT_MS;
-    this.hash = this.requestOffset === undefined ? undefined : sha256.create();
+    this.hash = this.requestOffset === undefined ? undefined : (options.sha256 ?? inThreadSha256)();
     this.channel.addEventListener("open", this.onWake);
     this.channel.addEventListener("bufferedamountlow", this.onLow);
     this.channel.addEventListener("close", this.onClose);
@@ -161,7 +160,12 @@ export class FileSender {
     if (!(await this.sendFrom(start, chunkBytes))) return;
 
     if (this.hash) {
-      this.digestHex = bytesToHex(this.hash.digest());
+      try {
+        this.digestHex = await this.hash.digest();
+      } catch (error) {
+        return this.fail("hash_failed", `hashing the file failed: ${describe(error)}`);
+      }
+      if (!this.isActive()) return;
       if (!this.trySend(encodeDigest(this.digestHex))) return;
     }
     if (!this.trySend(END_MESSAGE)) return;
@@ -184,7 +188,7 @@ export class FileSender {
   }
 
   /** Resuming: hash [0, start) without sending it, so the digest still covers the whole file. */
-  private async prehash(hash: Hash, start: number): Promise<boolean> {
+  private async prehash(hash: RunningSha256, start: number): Promise<boolean> {
     const reader = new ReadAhead(this.source, 0, start, READ_BLOCK_BYTES);
     for (let offset = 0; offset < start; ) {
       const block = await reader.next();
@@ -313,6 +317,7 @@ export class FileSender {
 
   /** Every way out: our timer and listeners go, the channel closes, a waiting `run` wakes and sees the state. */
   private stop(): void {
+    this.hash?.dispose(); // spent already after a digest; then this does nothing
     if (this.finishTimer !== undefined) clearTimeout(this.finishTimer);
     this.finishTimer = undefined;
     this.channel.removeEventListener("open", this.onWake);

@@ -156,6 +156,7 @@ export type SenderFailureCode =
   | "source_failed" // reading the file failed, or it ended before its size
   | "send_failed" // channel.send threw while the channel was open
   | "channel_closed" // the receiver (or the connection) closed the channel before `end`
+  | "hash_failed" // computing the digest broke (its worker died): the receiver could not verify
   | "stalled"; // after `end`, nothing drained for FINISH_TIMEOUT_MS
 
 /** Why a receiver stopped. */
@@ -167,6 +168,7 @@ export type ReceiverFailureCode =
   | "too_many_bytes" // more bytes than announced
   | "too_few_bytes" // `end` before the announced size
   | "digest_mismatch" // the bytes do not hash to the sender's SHA-256
+  | "hash_failed" // computing our digest broke (its worker died): the file cannot be verified
   | "write_backlog" // the sink fell more than MAX_PENDING_WRITE_BYTES behind
   | "sink_failed"; // sink.write or sink.close rejected
 
