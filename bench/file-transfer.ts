@@ -22,6 +22,8 @@ const STATIC_ROOT = fileURLToPath(new URL("../dist/public/", import.meta.url));
 const MiB = 1024 * 1024;
 const THROUGHPUT_BYTES = Number(process.env.FB_MIB ?? 256) * MiB;
 const MEMORY_BYTES = Number(process.env.FB_MEM_MIB ?? 1024) * MiB;
+/** Raw/file pairs for the throughput figure (FB_ROUNDS overrides; 1 for a quick look). */
+const ROUNDS = Math.max(1, Number(process.env.FB_ROUNDS ?? 5));
 
 async function writeRandomFile(file: string, bytes: number): Promise<void> {
   const out = createWriteStream(file);
@@ -128,25 +130,44 @@ export const fileTransferBenchmark: Benchmark = {
     const relay = createRelay(loadConfig('[server]\nbind = "127.0.0.1:0"\n'), { staticRoot: STATIC_ROOT });
     const { port } = await relay.listen();
     try {
-      const throughputFile = path.join(dir, "bench-256.bin");
+      // One file per round: a file already shared is not offered a second time.
+      const throughputFiles = Array.from({ length: ROUNDS }, (_, i) => path.join(dir, `bench-256-${i + 1}.bin`));
       const memoryFile = path.join(dir, "bench-1024.bin");
       console.error("file-transfer: writing test files");
-      await writeRandomFile(throughputFile, THROUGHPUT_BYTES);
+      for (const file of throughputFiles) await writeRandomFile(file, THROUGHPUT_BYTES);
       await writeRandomFile(memoryFile, MEMORY_BYTES);
       const browser = await launchBrowser();
       const secret = randomRoomSecret();
       const a = await openPage(browser, `http://127.0.0.1:${port}/room#${secret}?username=ana`);
       const b = await openPage(browser, `http://127.0.0.1:${port}/room#${secret}?username=bo`);
       await b.getByRole("group", { name: "ana", exact: true }).waitFor();
-      console.error("file-transfer: raw data channel");
-      const raw = await rawRate(a, b, THROUGHPUT_BYTES);
-      console.error("file-transfer: file through the app");
-      const file = await fileRate(a, b, throughputFile, THROUGHPUT_BYTES);
-      console.log(`file-transfer: raw ${raw.toFixed(1)} MB/s, file ${file.mbPerSecond.toFixed(1)} MB/s`);
+      // Raw and file alternate (raw first in odd rounds, file first in even ones) and the median
+      // of the per-round ratios is reported: on a shared 2-core VM one pair of runs can differ by
+      // 20 % from the next for reasons that have nothing to do with either path.
+      const rounds: Array<{ raw: number; file: number }> = [];
+      for (let round = 1; round <= ROUNDS; round++) {
+        const rawFirst = round % 2 === 1;
+        let raw = 0;
+        let file = 0;
+        for (const which of rawFirst ? ["raw", "file"] : ["file", "raw"]) {
+          if (which === "raw") raw = await rawRate(a, b, THROUGHPUT_BYTES);
+          else file = (await fileRate(a, b, throughputFiles[round - 1] ?? "", THROUGHPUT_BYTES)).mbPerSecond;
+        }
+        console.log(`file-transfer: round ${round}/${ROUNDS}: raw ${raw.toFixed(1)} MB/s, file ${file.toFixed(1)} MB/s, ratio ${(file / raw).toFixed(2)}`);
+        rounds.push({ raw, file });
+      }
+      const medianRound = [...rounds].sort((x, y) => x.file / x.raw - y.file / y.raw)[Math.floor(rounds.length / 2)];
+      if (!medianRound) throw new Error("no rounds ran");
       const memory = await fileRate(a, b, memoryFile, MEMORY_BYTES);
       console.log(`file-transfer: 1 GiB at ${memory.mbPerSecond.toFixed(1)} MB/s, receiver heap +${memory.peakHeapGrowthMiB.toFixed(1)} MiB`);
       return {
-        file_throughput_mb_per_s: { value: round(file.mbPerSecond), unit: "MB/s", baseline: round(raw), ratio: round(file.mbPerSecond / raw) },
+        // The round with the median ratio: its own file rate, raw rate and ratio.
+        file_throughput_mb_per_s: {
+          value: round(medianRound.file),
+          unit: "MB/s",
+          baseline: round(medianRound.raw),
+          ratio: round(medianRound.file / medianRound.raw),
+        },
         file_receiver_heap_growth_1gib_mib: { value: round(memory.peakHeapGrowthMiB), unit: "MiB" },
       };
     } finally {
