@@ -60,6 +60,21 @@ async function main(): Promise<void> {
       // No code splitting: the room page would load its shared chunk only after parsing room.js,
       // one more round trip before the key derivation can start. The start page shares little.
     }),
+    // The RNNoise AudioWorklet processor (client-web/audio/rnnoise.ts), bundled from the npm
+    // package as an ES module: audioWorklet.addModule() loads modules.
+    build({
+      ...common,
+      entryPoints: { worklet: "node_modules/@sapphi-red/web-noise-suppressor/dist/rnnoise/workletProcessor.js" },
+      outdir: `${dist}/public/assets/rnnoise`,
+      platform: "browser",
+      format: "esm",
+      target: ["chrome110", "firefox115", "safari16"],
+      minify: !dev,
+    }),
+    // Its two WebAssembly builds (plain and SIMD; the loader picks one), served as application/wasm.
+    ...["rnnoise.wasm", "rnnoise_simd.wasm"].map((file) =>
+      cp(`${root}node_modules/@sapphi-red/web-noise-suppressor/dist/${file}`, `${dist}/public/assets/rnnoise/${file}`),
+    ),
     // The streaming-download service worker (client-web/sw/). At the site root because a worker
     // only sees requests under its own path; a classic script (iife) because module service
     // workers are newer than the targets. No source map: the relay serves no sw.js.map.

@@ -1,7 +1,8 @@
 #!/bin/sh
 # ensure-chromium.sh: make sure the tools the browser end-to-end tests need are present:
 #   /usr/bin/chromium (Debian's build; Playwright's own browser download is not reachable here),
-#   ip (iproute2) and unshare (util-linux) for scripts/netns-run.sh.
+#   ip (iproute2) and unshare (util-linux) for scripts/netns-run.sh, and ffmpeg, which makes the
+#   test sound files the fake microphone plays (test/e2e/audio.e2e.test.ts).
 # Idempotent: prints nothing and exits 0 when everything is already installed.
 # As root it installs the missing Debian packages with apt; otherwise it prints the command and exits 1.
 set -eu
@@ -10,6 +11,7 @@ PKGS=""
 [ -x /usr/bin/chromium ] || PKGS="$PKGS chromium"
 command -v ip >/dev/null 2>&1 || PKGS="$PKGS iproute2"
 command -v unshare >/dev/null 2>&1 || PKGS="$PKGS util-linux"
+command -v ffmpeg >/dev/null 2>&1 || PKGS="$PKGS ffmpeg"
 
 [ -z "$PKGS" ] && exit 0
 

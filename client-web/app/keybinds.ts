@@ -11,6 +11,8 @@ export type KeyAction =
   | "share-files"
   | "stop-all"
   | "remove-oldest-chat"
+  | "toggle-mute"
+  | "push-to-talk"
   | "show-help";
 
 export interface KeyBinding {
@@ -48,6 +50,14 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
     keys: "Shift+V",
     description: "Remove the oldest chat message from view",
     matches: (e) => e.code === "KeyV" && only(e, { shift: true }),
+  },
+  { action: "toggle-mute", keys: "Shift+U", description: "Mute or unmute your microphone", matches: (e) => e.code === "KeyU" && only(e, { shift: true }) },
+  {
+    action: "push-to-talk",
+    // Not Space alone: keyboard users nearly always have a button focused, which Space presses.
+    keys: "Shift+Space (hold)",
+    description: "Talk while held, with your microphone muted otherwise",
+    matches: (e) => e.code === "Space" && only(e, { shift: true }),
   },
   { action: "show-help", keys: "?", description: "Show this list of keys", matches: (e) => e.key === "?" && !e.ctrlKey && !e.altKey && !e.metaKey },
 ];

@@ -13,7 +13,7 @@ import type { Announcer } from "../components/mm-announcer.js";
 import { imageFilesFrom, type Chat, type ChatEntry, type ChatImageFilesEvent, type ChatSendEvent } from "../components/mm-chat.js";
 import type { ControlAction, ControlEvent, SidePanel } from "../components/mm-controls.js";
 import type { HelpDialog } from "../components/mm-help.js";
-import type { LocalStopEvent } from "../components/mm-local-tile.js";
+import type { LocalMuteEvent, LocalStopEvent } from "../components/mm-local-tile.js";
 import type { FileDownloadEvent, ResourceDisableEvent, ResourceEnableEvent } from "../components/mm-peer-tile.js";
 import type { TransferCancelEvent, TransferRetryEvent } from "../components/mm-transfer.js";
 import type { WatchesChangeEvent } from "../components/mm-watches.js";
@@ -22,6 +22,9 @@ import { StatsSampler } from "./debug-stats.js";
 import { actionFor, deepActiveElement, type KeyAction } from "./keybinds.js";
 import { isDownloadNavigation } from "../files/download-sink.js";
 import { WorkerSha256 } from "../hashing/worker-sha256.js";
+import { AudioActivity } from "../audio/audio-activity.js";
+import { defaultRnnoiseUrls, RnnoiseLoader } from "../audio/rnnoise.js";
+import { SharedAudioContext } from "../audio/shared-audio-context.js";
 import { FileTransfers } from "./file-transfers.js";
 import { LocalMedia, type MediaKind } from "./local-media.js";
 import { RoomWatches } from "./room-watches.js";
@@ -37,6 +40,15 @@ import "../components/mm-watches.js";
 /** Chat history kept on the page; older lines drop off (the relay keeps none). */
 const MAX_CHAT_ENTRIES = 500;
 const DEBUG_REFRESH_MS = 2_000;
+
+/** Prefs a running microphone follows live. */
+const MICROPHONE_PREFS: ReadonlySet<PrefKey> = new Set([
+  "rnnoise",
+  "native_noise_suppression",
+  "echo_cancellation",
+  "auto_gain_control",
+  "microphone_gain",
+] satisfies PrefKey[]);
 
 const MEDIA_NAMES: Record<MediaKind, string> = { microphone: "microphone", camera: "camera", screen: "screen" };
 
@@ -74,6 +86,13 @@ export class App extends LitElement {
   @query("mm-help") private help!: HelpDialog;
   private media!: LocalMedia;
   private files!: FileTransfers;
+  private audio!: SharedAudioContext;
+  private rnnoise!: RnnoiseLoader;
+  private activity!: AudioActivity;
+  /** Ids (see audioStreams) of streams whose level is above the threshold. */
+  @state() private speaking: ReadonlySet<string> = new Set();
+  /** Shift+Space is held. */
+  private talking = false;
   private hashing!: WorkerSha256;
   @query("#file-picker") private filePicker!: HTMLInputElement;
   private watches!: RoomWatches;
@@ -86,7 +105,21 @@ export class App extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    this.media = new LocalMedia(this.room, () => this.prefs.values, () => this.requestUpdate());
+    this.audio = new SharedAudioContext({ onSuspended: () => this.say("Audio starts at your first click or key press on this page.") });
+    // Built next to room.js (scripts/build.ts), like the SHA-256 worker below.
+    this.rnnoise = new RnnoiseLoader(this.audio, defaultRnnoiseUrls(import.meta.url));
+    this.media = new LocalMedia(
+      this.room,
+      () => this.prefs.values,
+      () => this.requestUpdate(),
+      { audio: this.audio, rnnoise: this.rnnoise },
+      (message) => this.say(message),
+    );
+    this.activity = new AudioActivity(
+      this.audio,
+      () => this.prefs.values.audio_activity_threshold,
+      (speaking) => (this.speaking = speaking),
+    );
     // Built next to room.js (scripts/build.ts); it hashes files off this thread.
     this.hashing = new WorkerSha256(new URL("sha256-worker.js", import.meta.url));
     this.files = new FileTransfers(this.room, (key) => this.nameOf(key), () => this.requestUpdate(), this.hashing.create);
@@ -100,6 +133,9 @@ export class App extends LitElement {
       }),
     );
     this.listen(document, "keydown", (e) => this.handleKeydown(e as KeyboardEvent));
+    this.listen(document, "keyup", (e) => this.handleKeyup(e as KeyboardEvent));
+    // A held key whose release the page never sees (focus went elsewhere) must not keep us talking.
+    this.listen(window, "blur", () => this.stopTalking());
     this.listen(document, "paste", (e) => this.handlePaste(e as ClipboardEvent));
     this.listen(document, "dragover", (e) => this.handleDragOver(e as DragEvent));
     this.listen(document, "drop", (e) => this.handleDrop(e as DragEvent));
@@ -114,6 +150,27 @@ export class App extends LitElement {
     this.watches.close();
     this.files.close();
     this.hashing.close();
+    this.activity.close();
+    this.media.stopAll();
+  }
+
+  protected override willUpdate(): void {
+    this.activity.sync(this.audioStreams());
+  }
+
+  /** Every stream with audio we can meter, keyed `<owner>\u0000<resource id>` (owner: a PeerKey or "local"). */
+  private audioStreams(): Map<string, MediaStream> {
+    const streams = new Map<string, MediaStream>();
+    for (const resource of this.media.resources) if (resource.stream) streams.set(`local\u0000${resource.info.id}`, resource.stream);
+    for (const peer of this.room.peerViews()) {
+      for (const resource of peer.resources.values()) if (resource.stream) streams.set(`${peer.key}\u0000${resource.info.id}`, resource.stream);
+    }
+    return streams;
+  }
+
+  private isSpeaking(owner: string): boolean {
+    for (const id of this.speaking) if (id.startsWith(`${owner}\u0000`)) return true;
+    return false;
   }
 
   private listen(target: EventTarget, type: string, handler: (event: Event) => void): void {
@@ -276,6 +333,12 @@ export class App extends LitElement {
       case "remove-oldest-chat":
         this.chat = this.chat.slice(1);
         return;
+      case "toggle-mute":
+        void this.toggleMute();
+        return;
+      case "push-to-talk":
+        this.startTalking();
+        return;
       case "leave":
         this.media.stopAll();
         this.room.leave();
@@ -321,6 +384,7 @@ export class App extends LitElement {
     if (key === "username") this.room.setName(this.prefs.values.username || this.room.name);
     if (key === "webrtc_debug") this.updateDebugTimer();
     if (key === "room_watches") this.watches.reload();
+    if (MICROPHONE_PREFS.has(key)) this.media.updatePrefs();
     this.requestUpdate();
   }
 
@@ -348,10 +412,54 @@ export class App extends LitElement {
       this.closePanel();
       return;
     }
+    // Auto-repeat of a held push-to-talk key would otherwise scroll or press the focused button.
+    if (this.talking && event.code === "Space") {
+      event.preventDefault();
+      return;
+    }
     const action = actionFor(event, target);
     if (!action) return;
     event.preventDefault();
     this.perform(action);
+  }
+
+  private handleKeyup(event: KeyboardEvent): void {
+    if (!this.talking || (event.code !== "Space" && event.key !== "Shift")) return;
+    event.preventDefault(); // a focused button would take the Space release as a press
+    this.stopTalking();
+  }
+
+  private startTalking(): void {
+    if (this.talking) return;
+    if (!this.media.hasMicrophone) {
+      this.say("Push-to-talk needs a shared microphone: Shift+M shares it.");
+      return;
+    }
+    this.talking = true;
+    void this.media.pushToTalk(true).then((result) => {
+      if (!result.ok) this.say(`Could not open your microphone: ${describeCaptureError(result.error.code)}`);
+    });
+  }
+
+  private stopTalking(): void {
+    if (!this.talking) return;
+    this.talking = false;
+    void this.media.pushToTalk(false);
+  }
+
+  private async toggleMute(id?: string): Promise<void> {
+    if (!this.media.hasMicrophone) {
+      this.say("You are not sharing a microphone: Shift+M shares it.");
+      return;
+    }
+    const mute = id === undefined ? !this.media.allMuted : !this.media.microphoneState(id)?.muted;
+    const result = id === undefined ? await this.media.setAllMuted(mute) : await this.media.setMuted(id, mute);
+    if (!result.ok) {
+      this.notice = `Could not unmute your microphone: ${describeCaptureError(result.error.code)}`;
+      this.say(this.notice);
+      return;
+    }
+    this.say(mute ? "Microphone muted." : "Microphone on.");
   }
 
   private handlePaste(event: ClipboardEvent): void {
@@ -449,6 +557,7 @@ export class App extends LitElement {
   private renderTile(peer: PeerView) {
     return html`<mm-peer-tile
       .peer=${peer}
+      .speaking=${this.isSpeaking(peer.key)}
       .webrtcDebug=${this.prefs.values.webrtc_debug ?? false}
       .debugText=${this.debugTexts.get(peer.key) ?? ""}
       @resource-enable=${(e: ResourceEnableEvent) => this.room.request(e.key, e.id)}
@@ -485,7 +594,10 @@ export class App extends LitElement {
               .views()
               .filter((t) => t.direction === "out")
               .map((t) => ({ ...t, peerName: this.nameOf(t.peer) }))}
+            .speaking=${this.isSpeaking("local")}
+            .microphones=${new Map(this.media.resources.flatMap((r) => { const state = this.media.microphoneState(r.info.id); return state ? [[r.info.id, state] as const] : []; }))}
             @local-stop=${(e: LocalStopEvent) => this.stopLocal(e.id)}
+            @local-mute=${(e: LocalMuteEvent) => void this.toggleMute(e.id)}
             @local-stop-all=${() => this.stopAll()}
           ></mm-local-tile>
           ${repeat(

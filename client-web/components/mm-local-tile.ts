@@ -6,6 +6,7 @@ import { LitElement, css, html, nothing } from "lit";
 import { customElement, property } from "lit/decorators.js";
 import { repeat } from "lit/directives/repeat.js";
 import type { LocalResource } from "../../common/engine/room.js";
+import type { MicrophoneState } from "../audio/microphone.js";
 import { formatBytes, type TransferView } from "../files/transfer-view.js";
 import "./mm-transfer.js";
 import { tileStyles } from "./tile-styles.js";
@@ -21,12 +22,27 @@ export class LocalStopEvent extends Event {
   }
 }
 
+/** The user wants to mute or unmute one microphone. */
+export class LocalMuteEvent extends Event {
+  static readonly eventName = "local-mute";
+  readonly id: string;
+  constructor(detail: { readonly id: string }) {
+    super(LocalMuteEvent.eventName, { bubbles: true, composed: true });
+    this.id = detail.id;
+  }
+}
+
 /** The user wants to stop sharing everything. */
 export class LocalStopAllEvent extends Event {
   static readonly eventName = "local-stop-all";
   constructor() {
     super(LocalStopAllEvent.eventName, { bubbles: true, composed: true });
   }
+}
+
+function microphoneWords(state: MicrophoneState | undefined): string {
+  if (!state || !state.muted) return state?.suppressing ? "Microphone on, noise suppressed" : "Microphone on";
+  return state.deviceOpen ? "Microphone muted" : "Microphone muted and closed";
 }
 
 function resourceLabel(resource: LocalResource): string {
@@ -73,6 +89,10 @@ export class MmLocalTile extends LitElement {
       color: var(--danger, #b3261e);
       cursor: pointer;
     }
+    button.mute {
+      border-color: var(--text-muted, #4a5360);
+      color: var(--text, #1b1f24);
+    }
     button:focus-visible {
       outline: 3px solid var(--focus, #0b57d0);
       outline-offset: 2px;
@@ -83,6 +103,10 @@ export class MmLocalTile extends LitElement {
   /** Our display name as others see it. */
   @property() name = "";
   @property({ attribute: false }) resources: readonly LocalResource[] = [];
+  /** Our microphone is above the activity threshold (what peers hear, so never while muted). */
+  @property({ type: Boolean }) speaking = false;
+  /** Mute state of each shared microphone, by resource id. */
+  @property({ attribute: false }) microphones: ReadonlyMap<string, MicrophoneState> = new Map();
   /** Uploads of our files, with the name of the peer each goes to. */
   @property({ attribute: false }) transfers: ReadonlyArray<TransferView & { readonly peerName: string }> = [];
 
@@ -90,9 +114,10 @@ export class MmLocalTile extends LitElement {
     const name = this.name.trim();
     const title = name ? `You (${name})` : "You";
     return html`
-      <div class="tile" role="group" aria-label=${title}>
+      <div class="tile ${this.speaking ? "speaking" : ""}" role="group" aria-label=${title}>
         <div class="header">
           <bdi class="name">${title}</bdi>
+          ${this.speaking ? html`<span class="speaking-badge">Speaking</span>` : nothing}
           ${this.resources.length > 1
             ? html`<button type="button" @click=${() => this.dispatchEvent(new LocalStopAllEvent())}>Stop all</button>`
             : nothing}
@@ -110,8 +135,16 @@ export class MmLocalTile extends LitElement {
     const { info, stream } = resource;
     const label = resourceLabel(resource);
     let body: unknown;
+    let mute: unknown = nothing;
+    const microphone = this.microphones.get(info.id);
     if (info.kind === "track" && info.trackKind === "audio") {
-      body = html`<span class="label">Microphone on</span>`;
+      body = html`<span class="label">${microphoneWords(microphone)}</span>`;
+      // The button says what it will do (like the tiles' other buttons); the row says the state.
+      if (microphone) {
+        mute = html`<button type="button" class="mute" @click=${() => this.dispatchEvent(new LocalMuteEvent({ id: info.id }))}>
+          ${microphone.muted ? "Unmute microphone" : "Mute microphone"}
+        </button>`;
+      }
     } else if (info.kind === "track") {
       body = html`<span class="label">${label}</span>`;
     } else {
@@ -124,7 +157,7 @@ export class MmLocalTile extends LitElement {
     return html`<li class="resource" data-kind=${info.kind === "track" ? (info.trackKind ?? "video") : info.kind}>
       ${selfView}
       <div class="row">
-        ${body}
+        ${body} ${mute}
         <button type="button" @click=${() => this.dispatchEvent(new LocalStopEvent({ id: info.id }))}>Stop ${info.kind === "file" ? `sharing ${label}` : label}</button>
       </div>
       ${info.kind === "file"
@@ -144,6 +177,7 @@ declare global {
   }
   interface HTMLElementEventMap {
     "local-stop": LocalStopEvent;
+    "local-mute": LocalMuteEvent;
     "local-stop-all": LocalStopAllEvent;
   }
 }

@@ -178,6 +178,8 @@ export class MmPeerTile extends LitElement {
   @property({ type: Boolean, attribute: "webrtc-debug" }) webrtcDebug = false;
   /** The details text; the app computes it from the connection's stats. */
   @property({ attribute: false }) debugText = "";
+  /** Their audio is above the activity threshold. */
+  @property({ type: Boolean }) speaking = false;
   /** Downloads from this peer (newest per file is shown). */
   @property({ attribute: false }) transfers: readonly TransferView[] = [];
 
@@ -191,11 +193,12 @@ export class MmPeerTile extends LitElement {
     // The relay lost them; their media may still flow while we wait for them to come back.
     const away = peer.presence === "away";
     return html`
-      <div class="tile" role="group" aria-label=${name} aria-describedby=${away ? "status away" : "status"}>
+      <div class="tile ${this.speaking ? "speaking" : ""}" role="group" aria-label=${name} aria-describedby=${away ? "status away" : "status"}>
         <div class="header">
           <bdi class="name">${name}</bdi>
           <span id="status" class="status ${CONNECTION_TONE[peer.connectionState]}">${CONNECTION_WORDS[peer.connectionState]}</span>
           ${away ? html`<span id="away" class="badge">Reconnecting…</span>` : nothing}
+          ${this.speaking ? html`<span class="speaking-badge">Speaking</span>` : nothing}
         </div>
         ${tracks.length + others.length > 0
           ? html`<ul>

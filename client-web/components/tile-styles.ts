@@ -27,6 +27,17 @@ export const tileStyles = css`
     flex-direction: column;
     gap: 0.6rem;
   }
+  /* Speaking: a ring on the card and a word in its header (state, never an announcement). */
+  .tile.speaking {
+    box-shadow: 0 0 0 3px var(--accent, #3d5a80), 0 1px 6px rgb(0 0 0 / 0.12);
+  }
+  .speaking-badge {
+    font-size: 0.85rem;
+    padding: 0 0.5rem;
+    border-radius: 999px;
+    background: var(--accent, #3d5a80);
+    color: #fff;
+  }
   .row {
     display: flex;
     flex-wrap: wrap;

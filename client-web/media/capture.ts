@@ -122,58 +122,22 @@ export async function captureScreen(prefs: ScreenPrefs): Promise<Result<Captured
   }
 }
 
-export async function captureMicrophone(prefs: MicrophonePrefs): Promise<Result<CapturedMedia, CaptureError>> {
-  const raw = await getUserMedia(microphoneConstraints(prefs));
-  if (!raw.ok) return raw;
-  let processed: ProcessedMicrophone;
-  try {
-    processed = await processMicrophone(raw.value, prefs);
-  } catch (error) {
-    // The device is open but unusable: close it, or the recording indicator stays on.
-    stopMedia(raw.value);
-    return err({ code: "failed", message: `microphone processing: ${captureError(error).message}` });
-  }
-  releases.set(processed.stream, processed.release);
-  // The processed stream is what peers get, so its id is the resource id (spec §4.9).
-  return ok(captured(processed.stream, "Microphone", "audio"));
-}
-
-function captured(stream: MediaStream, label: string, trackKind: "audio" | "video"): CapturedMedia {
-  return { stream, info: { id: stream.id, kind: "track", trackKind, label } };
-}
-
-// ---- microphone processing seam (spec §4.10) ------------------------------------------------
-
-export interface ProcessedMicrophone {
-  /** The stream to share. */
-  readonly stream: MediaStream;
-  /** Tears the processing down; `stopMedia(stream)` calls it once. */
-  readonly release: () => void;
-}
-
 /**
- * Turns the raw microphone stream into the one we share. For now the identity: no RNNoise and no
- * gain yet (a later issue), so with `rnnoise` on (the default) nothing suppresses noise at all.
- *
- * The audio graph (spec §4.10: source → RNNoise if `prefs.rnnoise` → gain `microphone_gain` →
- * MediaStreamAudioDestinationNode) belongs here. It must return the destination's stream, and a
- * `release` that disconnects the graph, closes its AudioContext (keks-meet leaks it, §6 item 22)
- * and stops `raw`: stopping the shared stream's tracks alone would leave the microphone open.
- * It may reject; the caller then closes the microphone and reports `failed`.
+ * The microphone as the device gives it, with the constraints of the prefs. Not what peers get:
+ * client-web/audio/microphone.ts puts it through the audio graph first.
  */
-export async function processMicrophone(raw: MediaStream, prefs: MicrophonePrefs): Promise<ProcessedMicrophone> {
-  void prefs; // read by the audio graph once it exists
-  return { stream: raw, release: () => undefined };
+export async function captureRawMicrophone(prefs: MicrophonePrefs): Promise<Result<MediaStream, CaptureError>> {
+  return getUserMedia(microphoneConstraints(prefs));
+}
+
+export function captured(stream: MediaStream, label: string, trackKind: "audio" | "video"): CapturedMedia {
+  return { stream, info: { id: stream.id, kind: "track", trackKind, label } };
 }
 
 // ---- releasing ------------------------------------------------------------------------------
 
-/** Extra teardown for streams we built ourselves (the mic graph), run by `stopMedia`. */
-const releases = new WeakMap<MediaStream, () => void>();
-
 /**
- * Stops every track, so the browser's recording indicator goes off, and runs any teardown of the
- * pipeline behind the stream. Idempotent.
+ * Stops every track, so the browser's recording indicator goes off. Idempotent.
  *
  * `track.stop()` does not fire `ended` (the event is only for ends the page did not cause), so a
  * synthetic `ended` is dispatched on each track that was still live: whoever watches the stream
@@ -185,9 +149,6 @@ export function stopMedia(stream: MediaStream): void {
     track.stop();
     track.dispatchEvent(new Event("ended"));
   }
-  const release = releases.get(stream);
-  releases.delete(stream);
-  release?.();
 }
 
 /**
