@@ -13,9 +13,10 @@ import { fileURLToPath } from "node:url";
 import { fileTransferBenchmark } from "./file-transfer.js";
 import { joinLatencyBenchmark } from "./join-latency.js";
 import { relayBenchmark } from "./relay-load.js";
+import { rnnoiseBenchmark } from "./rnnoise.js";
 import type { Benchmark, Figure, Goal } from "./types.js";
 
-const BENCHMARKS: readonly Benchmark[] = [relayBenchmark, joinLatencyBenchmark, fileTransferBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [relayBenchmark, joinLatencyBenchmark, fileTransferBenchmark, rnnoiseBenchmark];
 
 const RESULTS_PATH = fileURLToPath(new URL("./results.json", import.meta.url));
 

@@ -111,7 +111,7 @@ async function levelsAt(listener: Page, from: string, ms = 8_000): Promise<Level
 }
 
 describe("microphone audio", () => {
-  it("RNNoise takes the noise down by at least 20 dB and keeps the voice; gain and mute act on what arrives", async () => {
+  it("RNNoise takes the noise down by at least 20 dB and keeps the voice; gain, mute and push-to-talk act on what arrives", async () => {
     const secret = randomRoomSecret();
     const listener = await join(secret, "lee", "");
     const plain = await join(secret, "plain", "rnnoise=false");
@@ -138,6 +138,16 @@ describe("microphone audio", () => {
     await plain.getByText("Microphone muted", { exact: true }).waitFor();
     const muted = await levelsAt(listener, "plain", 2_000);
     expect(muted.loud).toBeLessThan(-80);
+    // Push-to-talk: sound only while Shift+Space is held.
+    await plain.keyboard.down("Shift");
+    await plain.keyboard.down("Space");
+    await plain.getByText("Microphone on", { exact: true }).waitFor();
+    const held = await levelsAt(listener, "plain", 2_000);
+    await plain.keyboard.up("Space");
+    await plain.keyboard.up("Shift");
+    await plain.getByText("Microphone muted", { exact: true }).waitFor();
+    expect(held.loud).toBeGreaterThan(muted.loud + 40);
+    expect((await levelsAt(listener, "plain", 1_500)).loud).toBeLessThan(-80);
     await plain.keyboard.press("Shift+U");
     await plain.getByText("Microphone on", { exact: true }).waitFor();
     expect((await levelsAt(listener, "plain", 2_000)).loud).toBeGreaterThan(muted.loud + 40);
