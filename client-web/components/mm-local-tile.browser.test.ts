@@ -2,7 +2,7 @@
 import { expect, fixture, html, oneEvent, waitUntil } from "@open-wc/testing";
 import { emulateMedia } from "@web/test-runner-commands";
 import type { LocalResource } from "../../common/engine/room.js";
-import { LocalStopAllEvent, LocalStopEvent, type MmLocalTile } from "./mm-local-tile.js";
+import { LocalMuteEvent, LocalStopAllEvent, LocalStopEvent, type MmLocalTile } from "./mm-local-tile.js";
 import "./mm-local-tile.js";
 
 function shadow(el: MmLocalTile): ShadowRoot {
@@ -106,6 +106,33 @@ describe("mm-local-tile", () => {
     const el = await tile("Alice", [{ info: { id: "f1", kind: "file", label: "slides.pdf", size: 2048 } }]);
     expect(shadow(el).textContent?.replace(/\s+/g, " ")).to.contain("slides.pdf (2.0 KiB)");
     expect(buttonNames(el)).to.deep.equal(["Stop sharing slides.pdf"]);
+  });
+
+  it("says a microphone's state in words and offers Mute / Unmute, firing local-mute", async () => {
+    const el = await tile("Alice", resources);
+    el.microphones = new Map([[mic.id, { muted: false, deviceOpen: true, suppressing: true }]]);
+    await el.updateComplete;
+    expect(shadow(el).textContent).to.contain("Microphone on, noise suppressed");
+    expect(buttonNames(el)).to.deep.equal(["Stop all", "Stop Camera", "Mute microphone", "Stop Microphone"]);
+    setTimeout(() => button(el, "Mute microphone").click());
+    const event = await oneEvent<LocalMuteEvent>(el, "local-mute");
+    expect([event.id, event.composed]).to.deep.equal([mic.id, true]);
+    el.microphones = new Map([[mic.id, { muted: true, deviceOpen: false, suppressing: true }]]);
+    await el.updateComplete;
+    expect(shadow(el).textContent).to.contain("Microphone muted and closed");
+    expect(buttonNames(el)).to.include("Unmute microphone");
+  });
+
+  it("shows Speaking as a word on the tile, outside any live region", async () => {
+    const el = await tile("Alice", resources);
+    expect(shadow(el).textContent).not.to.contain("Speaking");
+    el.speaking = true;
+    await el.updateComplete;
+    const badge = shadow(el).querySelector(".speaking-badge");
+    expect(badge?.textContent).to.equal("Speaking");
+    expect(badge?.closest("[aria-live], [role=status], [role=log], [role=alert]")).to.equal(null);
+    expect(shadow(el).querySelector(".tile")?.classList.contains("speaking")).to.equal(true);
+    await expect(el).to.be.accessible();
   });
 
   it("is accessible with realistic data", async () => {

@@ -118,6 +118,15 @@ describe("mm-peer-tile", () => {
     expect(text(el)).not.to.contain("Reconnecting…");
   });
 
+  it("shows Speaking on the tile while their audio is above the threshold", async () => {
+    const el = await tile(peer());
+    expect(text(el)).not.to.contain("Speaking");
+    el.speaking = true;
+    await el.updateComplete;
+    expect(text(el)).to.contain("Speaking");
+    expect(shadow(el).querySelector(".tile")?.classList.contains("speaking")).to.equal(true);
+  });
+
   it("offers Show for available video and Play for available audio, each firing resource-enable with key and id", async () => {
     const el = await tile(peer({}, [resource(CAMERA), resource(MIC)]));
     expect(text(el)).to.contain("Camera video");
