@@ -148,14 +148,20 @@ export class LocalMedia {
 
   private async addMicrophone(): Promise<Result<LocalResource, CaptureError>> {
     let id = "";
+    // Assigned before the microphone can call back (its callbacks come from later events).
+    let microphone: Microphone;
     const opened = await Microphone.open(this.prefs(), {
       audio: this.audio.audio,
       rnnoise: this.audio.rnnoise,
       ...(this.audio.releaseAfterMs === undefined ? {} : { releaseAfterMs: this.audio.releaseAfterMs }),
       onDeviceLost: () => this.stop(id),
+      onSuppressionChange: () => {
+        this.tellSuppressionFailure(microphone);
+        this.onChange();
+      },
     });
     if (!opened.ok) return err(opened.error);
-    const microphone = opened.value;
+    microphone = opened.value;
     // The shared stream is the graph's output, so its id is the resource id (spec §4.9).
     const { info, stream } = captured(microphone.stream, "Microphone", "audio");
     id = info.id;

@@ -121,6 +121,35 @@ describe("Microphone", () => {
   });
 });
 
+describe("Microphone with a noise suppressor that is slow to load", () => {
+  it("starts without it instead of hanging, and puts it in when it arrives", async () => {
+    const audio = new SharedAudioContext();
+    const real = new RnnoiseLoader(audio, GOOD_URLS);
+    let release = (): void => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const slow = { createNode: (context: AudioContext) => gate.then(() => real.createNode(context)) };
+    let changes = 0;
+    const started = performance.now();
+    const opened = await Microphone.open({ ...PREFS, rnnoise: true }, {
+      audio,
+      rnnoise: slow,
+      suppressorWaitMs: 200,
+      onDeviceLost: () => {},
+      onSuppressionChange: () => changes++,
+    });
+    if (!opened.ok) throw new Error(opened.error.message);
+    const microphone = opened.value;
+    expect(performance.now() - started).to.be.below(2000);
+    expect(microphone.suppressing).to.equal(false);
+    expect(microphone.stream.getAudioTracks()[0]?.readyState).to.equal("live");
+    release();
+    await waitUntil(() => microphone.suppressing, "RNNoise joins once loaded", { timeout: 3000 });
+    expect(changes).to.equal(1);
+    expect(microphone.suppressionError).to.equal(undefined);
+    microphone.stop();
+  });
+});
+
 describe("AudioActivity", () => {
   it("marks a loud stream as speaking, not above a threshold it cannot reach, and lets go of the context", async () => {
     const device = await navigator.mediaDevices.getUserMedia({ audio: true });

@@ -28,11 +28,20 @@ export interface MicrophoneState {
   readonly suppressing: boolean;
 }
 
+/**
+ * The microphone waits this long for RNNoise (normally a few tens of ms: the WASM is cached after
+ * the first load) and then starts without it rather than hang; RNNoise joins when it arrives.
+ */
+export const SUPPRESSOR_WAIT_MS = 3_000;
+
 export interface MicrophoneDeps {
   readonly audio: SharedAudioContext;
-  readonly rnnoise: RnnoiseLoader;
-  /** Tests shorten it. */
+  readonly rnnoise: Pick<RnnoiseLoader, "createNode">;
+  /** Tests shorten these. */
   readonly releaseAfterMs?: number;
+  readonly suppressorWaitMs?: number;
+  /** RNNoise joined late, or failed late: the state to show changed. */
+  readonly onSuppressionChange?: () => void;
   /** The device went away on its own (unplugged, permission revoked): the owner stops us. */
   readonly onDeviceLost: () => void;
 }
@@ -60,18 +69,24 @@ export class Microphone {
   static async open(prefs: MicrophonePrefs, deps: MicrophoneDeps): Promise<Result<Microphone, CaptureError>> {
     const lease = deps.audio.acquire();
     // In parallel: the permission prompt and the WASM download do not wait for each other.
-    const [device, suppressor] = await Promise.all([captureRawMicrophone(prefs), prefs.rnnoise === true ? loadSuppressor(deps.rnnoise, lease.context) : undefined]);
+    const loading = prefs.rnnoise === true ? loadSuppressor(deps.rnnoise, lease.context) : undefined;
+    const device = await captureRawMicrophone(prefs);
     if (!device.ok) {
-      if (suppressor?.ok) suppressor.value.destroy();
+      void loading?.then((s) => s.ok && s.value.destroy());
       lease.release();
       return device;
     }
+    const suppressor = loading && (await settledWithin(loading, deps.suppressorWaitMs ?? SUPPRESSOR_WAIT_MS));
     const graph = new MicrophoneGraph(lease.context, suppressor?.ok ? suppressor.value : undefined);
     graph.setLevel(prefs.microphone_gain ?? 1);
     const failure = suppressor && !suppressor.ok ? suppressor.error : undefined;
     const microphone = new Microphone(prefs, deps, lease, graph, failure, device.value);
+    if (loading && suppressor === undefined) {
+      // Late: run without it now, and put it in once it is here.
+      void loading.then((late) => microphone.adoptLateSuppressor(late));
+    }
     // RNNoise asked the browser not to suppress; without RNNoise the browser's own pass applies.
-    if (failure !== undefined) await microphone.applyDeviceConstraints();
+    if (loading && !suppressor?.ok) await microphone.applyDeviceConstraints();
     return ok(microphone);
   }
 
@@ -158,6 +173,21 @@ export class Microphone {
     this.lease.release();
   }
 
+  private adoptLateSuppressor(late: Result<RnnoiseWorkletNode, string>): void {
+    if (this.stopped) {
+      if (late.ok) late.value.destroy();
+      return;
+    }
+    if (late.ok) {
+      this.graph.installSuppressor(late.value);
+      this.graph.setSuppressing(this.prefs.rnnoise === true);
+    } else {
+      this.suppressionFailure = late.error;
+    }
+    void this.applyDeviceConstraints();
+    this.deps.onSuppressionChange?.();
+  }
+
   private attach(device: MediaStream): void {
     this.device = device;
     this.graph.attach(device);
@@ -206,7 +236,16 @@ export class Microphone {
   }
 }
 
-async function loadSuppressor(loader: RnnoiseLoader, context: AudioContext): Promise<Result<RnnoiseWorkletNode, string>> {
+/** The promise's value if it settles within `ms`, else undefined. */
+function settledWithin<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+async function loadSuppressor(loader: Pick<RnnoiseLoader, "createNode">, context: AudioContext): Promise<Result<RnnoiseWorkletNode, string>> {
   try {
     return ok(await loader.createNode(context));
   } catch (error) {

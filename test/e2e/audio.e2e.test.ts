@@ -153,6 +153,12 @@ describe("microphone audio", () => {
     expect((await levelsAt(listener, "plain", 2_000)).loud).toBeGreaterThan(muted.loud + 40);
 
     for (const page of [listener, plain, clean]) expect(pageErrors(page)).toEqual([]);
+    // The build put the files where the loader looks, and the relay labels them right.
+    for (const [file, type] of [["rnnoise.wasm", "application/wasm"], ["rnnoise_simd.wasm", "application/wasm"], ["worklet.js", "text/javascript"]]) {
+      const response = await listener.request.get(`${origin}/assets/rnnoise/${file}`);
+      expect(response.status(), file).toBe(200);
+      expect(response.headers()["content-type"], file).toContain(type);
+    }
   });
 
   it("shows who is speaking on the tiles, on both sides, as state rather than announcements", async () => {
