@@ -59,6 +59,15 @@ export interface RelayConfig {
   readonly limits: LimitsConfig;
   readonly webrtc: WebRtcConfig;
   readonly appearance: AppearanceConfig;
+  readonly jellyfin: JellyfinConfig;
+}
+
+export interface JellyfinConfig {
+  /**
+   * Jellyfin servers the page may talk to (watch-together): origins, or ["*"] for any http(s)
+   * server. Becomes the CSP's connect-src; empty turns watch-together off.
+   */
+  readonly servers: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -91,6 +100,7 @@ const SECTION_KEYS: Readonly<Record<string, readonly string[]>> = {
   ],
   webrtc: ["stun", "turn", "turn_user", "turn_cred"],
   appearance: ["accent", "accent_light", "accent_dark", "background", "background_dark", "background_light"],
+  jellyfin: ["servers"],
 };
 
 type Table = { readonly [key: string]: unknown };
@@ -200,6 +210,16 @@ class SectionReader {
     return urls;
   }
 
+  /** Like origins(), or exactly ["*"] for any. */
+  originsOrAny(key: string): string[] {
+    const list = this.stringList(key);
+    if (list.includes("*")) {
+      if (list.length > 1) throw new ConfigError(`config: ${this.section}.${key} is either ["*"] or a list of origins, not both`);
+      return list;
+    }
+    return this.origins(key);
+  }
+
   origins(key: string): string[] {
     const origins = this.stringList(key);
     for (const origin of origins) {
@@ -244,6 +264,7 @@ function readConfig(merged: Readonly<Record<string, Table>>): RelayConfig {
   const limits = section("limits");
   const webrtc = section("webrtc");
   const appearance = section("appearance");
+  const jellyfin = section("jellyfin");
 
   const bind = server.string("bind");
   parseBind(bind, "config: server.bind");
@@ -283,6 +304,7 @@ function readConfig(merged: Readonly<Record<string, Table>>): RelayConfig {
       backgroundDark: appearance.colour("background_dark"),
       backgroundLight: appearance.colour("background_light"),
     },
+    jellyfin: { servers: jellyfin.originsOrAny("servers") },
   };
   checkConsistency(config.limits);
   return config;

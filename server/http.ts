@@ -6,40 +6,47 @@ import type { Corkable } from "./outbox.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { WebSocket, WebSocketServer } from "ws";
-import type { RelayConfig } from "./config.js";
+import type { JellyfinConfig, RelayConfig } from "./config.js";
 import type { Logger } from "./log.js";
 import { clientConfig, overridesCss } from "./public-config.js";
 import { mimeTypeOf, safeSegments, StaticFiles } from "./static.js";
 
 /**
  * No inline script or style anywhere; media and images may come from blob:/data: URLs (received
- * files, chat images, previews). Extend here, in one place, if the client ever needs more.
+ * files, chat images, previews, watch-together). Extend here, in one place, if the client ever
+ * needs more. connect-src adds the Jellyfin servers of the config (only the sharer's page talks
+ * to its server, for watch-together).
  */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  // 'wasm-unsafe-eval' lets WebAssembly compile (file hashing, noise suppression); it does not
-  // allow eval() or inline script.
-  "script-src 'self' 'wasm-unsafe-eval'",
-  "style-src 'self'",
-  "img-src 'self' data: blob:",
-  "media-src 'self' blob:",
-  "connect-src 'self'",
-  "worker-src 'self'",
-  "manifest-src 'self'",
-  "font-src 'self'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join("; ");
+export function contentSecurityPolicy(jellyfin: JellyfinConfig): string {
+  const jellyfinSources = jellyfin.servers.includes("*") ? ["https:", "http:"] : jellyfin.servers;
+  return [
+    "default-src 'none'",
+    // 'wasm-unsafe-eval' lets WebAssembly compile (file hashing, noise suppression); it does not
+    // allow eval() or inline script.
+    "script-src 'self' 'wasm-unsafe-eval'",
+    "style-src 'self'",
+    "img-src 'self' data: blob:",
+    "media-src 'self' blob:",
+    ["connect-src 'self'", ...jellyfinSources].join(" "),
+    "worker-src 'self'",
+    "manifest-src 'self'",
+    "font-src 'self'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join("; ");
+}
 
-export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-  "X-Content-Type-Options": "nosniff",
-  "Referrer-Policy": "no-referrer",
-  "Permissions-Policy": "camera=(self), microphone=(self), display-capture=(self)",
-  "Cross-Origin-Opener-Policy": "same-origin",
-  "X-Frame-Options": "DENY",
-};
+export function securityHeaders(config: RelayConfig): Readonly<Record<string, string>> {
+  return {
+    "Content-Security-Policy": contentSecurityPolicy(config.jellyfin),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Permissions-Policy": "camera=(self), microphone=(self), display-capture=(self)",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+  };
+}
 
 /** Files served from the static root's top level, besides the two pages. */
 export const ROOT_FILES: readonly string[] = ["favicon.ico", "sw.js"];
@@ -115,8 +122,9 @@ export function createRequestHandler(options: RequestHandlerOptions): (req: Inco
     return { kind: "not_found" };
   }
 
+  const headers = securityHeaders(options.config);
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
     if (req.method !== "GET" && req.method !== "HEAD") {
       return replyText(req, res, 405, "method not allowed\n", { Allow: "GET, HEAD" });
     }
@@ -180,7 +188,7 @@ function normalizeAddress(address: string): string {
 const REASON_PHRASES: Readonly<Record<number, string>> = { 403: "Forbidden", 404: "Not Found", 503: "Service Unavailable" };
 
 /** Answers an upgrade we refuse with a plain HTTP response and closes the connection. */
-function refuseUpgrade(socket: Duplex, status: number): void {
+function refuseUpgrade(socket: Duplex, status: number, securityHeaderValues: Readonly<Record<string, string>>): void {
   // The connection is being dropped anyway; an error on it changes nothing.
   socket.on("error", () => {});
   if (!socket.writable) {
@@ -188,7 +196,7 @@ function refuseUpgrade(socket: Duplex, status: number): void {
     return;
   }
   const body = `${(REASON_PHRASES[status] ?? "Error").toLowerCase()}\n`;
-  const headers = Object.entries(SECURITY_HEADERS).map(([name, value]) => `${name}: ${value}\r\n`).join("");
+  const headers = Object.entries(securityHeaderValues).map(([name, value]) => `${name}: ${value}\r\n`).join("");
   socket.once("finish", () => socket.destroy());
   socket.end(
     `HTTP/1.1 ${status} ${REASON_PHRASES[status] ?? "Error"}\r\n` +
@@ -212,15 +220,16 @@ export interface UpgradeHandlerOptions {
 
 export function createUpgradeHandler(options: UpgradeHandlerOptions): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
   const { allowedOrigins, trustForwardedFor } = options.config.server;
+  const headers = securityHeaders(options.config);
   return (req, socket, head) => {
     try {
-      if (options.isShuttingDown()) return refuseUpgrade(socket, 503);
-      if (pathnameOf(req.url) !== SIGNALING_PATH) return refuseUpgrade(socket, 404);
+      if (options.isShuttingDown()) return refuseUpgrade(socket, 503, headers);
+      if (pathnameOf(req.url) !== SIGNALING_PATH) return refuseUpgrade(socket, 404, headers);
       const origin = req.headers.origin;
       // Native clients send no Origin; browsers always do, and only listed pages may connect.
       if (allowedOrigins.length > 0 && origin !== undefined && !allowedOrigins.includes(origin)) {
         options.log.warn("limit", { limit: "origin" });
-        return refuseUpgrade(socket, 403);
+        return refuseUpgrade(socket, 403, headers);
       }
       const address = clientAddress(req, trustForwardedFor);
       options.wss.handleUpgrade(req, socket, head, (ws) => {

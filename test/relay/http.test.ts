@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { CONTENT_SECURITY_POLICY } from "../../server/http.js";
+import { contentSecurityPolicy } from "../../server/http.js";
 import { cleanup, httpRequest, rawExchange, startRelay, TestClient, type HttpResult, type RunningRelay } from "./helpers.js";
 
 let base: string;
@@ -47,7 +47,7 @@ async function relayWithFiles(overrides: Parameters<typeof startRelay>[0] = {}):
 }
 
 function expectSecurityHeaders(result: HttpResult): void {
-  expect(result.headers["content-security-policy"]).toBe(CONTENT_SECURITY_POLICY);
+  expect(result.headers["content-security-policy"]).toBe(contentSecurityPolicy({ servers: ["*"] }));
   expect(result.headers["x-content-type-options"]).toBe("nosniff");
   expect(result.headers["referrer-policy"]).toBe("no-referrer");
   expect(result.headers["permissions-policy"]).toBe("camera=(self), microphone=(self), display-capture=(self)");
