@@ -5,7 +5,7 @@ import { defineConfig } from "vitest/config";
 // namespace and Chromium.
 export default defineConfig({
   test: {
-    include: ["common/**/*.test.ts", "server/**/*.test.ts", "test/relay/**/*.test.ts", "test/tooling/**/*.test.ts", "test/engine/**/*.test.ts"],
+    include: ["common/**/*.test.ts", "server/**/*.test.ts", "test/relay/**/*.test.ts", "test/tooling/**/*.test.ts", "test/engine/**/*.test.ts", "client-web/**/*.test.ts", "test/jellyfin/**/*.test.ts"],
     // *.browser.test.ts run in Chromium under web-test-runner, not here.
     exclude: ["**/node_modules/**", "**/*.browser.test.ts"],
     environment: "node",

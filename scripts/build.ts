@@ -60,6 +60,17 @@ async function main(): Promise<void> {
       // No code splitting: the room page would load its shared chunk only after parsing room.js,
       // one more round trip before the key derivation can start. The start page shares little.
     }),
+    // hls.js, on its own: the room page imports it only when a watch-together share plays
+    // (client-web/watch/hls-player.ts), so a meeting without one never downloads it.
+    build({
+      ...common,
+      entryPoints: { hls: "node_modules/hls.js/dist/hls.mjs" },
+      outdir: `${dist}/public/assets`,
+      platform: "browser",
+      format: "esm",
+      target: ["chrome110", "firefox115", "safari16"],
+      minify: !dev,
+    }),
     // The RNNoise AudioWorklet processor (client-web/audio/rnnoise.ts), bundled from the npm
     // package as an ES module: audioWorklet.addModule() loads modules.
     build({

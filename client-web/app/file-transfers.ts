@@ -219,6 +219,7 @@ export class FileTransfers {
   }
 
   private handleIncomingChannel(key: PeerKey, id: string, channel: RTCDataChannel): void {
+    if (this.room.peer(key)?.resources.get(id)?.info.kind !== "file") return; // another feature's channel
     const transfer = this.incomingFor(key, id).find((t) => !t.receiver && t.sink);
     if (!transfer || !transfer.sink) {
       channel.close(); // a channel nobody is waiting for (a stale or unasked one)

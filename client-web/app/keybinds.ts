@@ -12,6 +12,7 @@ export type KeyAction =
   | "stop-all"
   | "remove-oldest-chat"
   | "toggle-mute"
+  | "toggle-jellyfin"
   | "push-to-talk"
   | "show-help";
 
@@ -51,6 +52,7 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
     description: "Remove the oldest chat message from view",
     matches: (e) => e.code === "KeyV" && only(e, { shift: true }),
   },
+  { action: "toggle-jellyfin", keys: "Shift+J", description: "Open or close the Jellyfin panel (watch together)", matches: (e) => e.code === "KeyJ" && only(e, { shift: true }) },
   { action: "toggle-mute", keys: "Shift+U", description: "Mute or unmute your microphone", matches: (e) => e.code === "KeyU" && only(e, { shift: true }) },
   {
     action: "push-to-talk",

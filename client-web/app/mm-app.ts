@@ -14,7 +14,8 @@ import { imageFilesFrom, type Chat, type ChatEntry, type ChatImageFilesEvent, ty
 import type { ControlAction, ControlEvent, SidePanel } from "../components/mm-controls.js";
 import type { HelpDialog } from "../components/mm-help.js";
 import type { LocalMuteEvent, LocalStopEvent } from "../components/mm-local-tile.js";
-import type { FileDownloadEvent, ResourceDisableEvent, ResourceEnableEvent } from "../components/mm-peer-tile.js";
+import type { FileDownloadEvent, ResourceDisableEvent, ResourceEnableEvent, ShareWatchEvent } from "../components/mm-peer-tile.js";
+import type { JellyfinIntent, JellyfinIntentEvent } from "../components/mm-jellyfin.js";
 import type { TransferCancelEvent, TransferRetryEvent } from "../components/mm-transfer.js";
 import type { WatchesChangeEvent } from "../components/mm-watches.js";
 import type { PrefsStore } from "../prefs/prefs-store.js";
@@ -28,6 +29,8 @@ import { SharedAudioContext } from "../audio/shared-audio-context.js";
 import { FileTransfers } from "./file-transfers.js";
 import { LocalMedia, type MediaKind } from "./local-media.js";
 import { RoomWatches } from "./room-watches.js";
+import { JellyfinAccount } from "./jellyfin-account.js";
+import { SHARE_KIND, WatchTogether } from "./watch-together.js";
 import "../components/mm-announcer.js";
 import "../components/mm-chat.js";
 import "../components/mm-controls.js";
@@ -36,6 +39,8 @@ import "../components/mm-local-tile.js";
 import "../components/mm-peer-tile.js";
 import "../components/mm-settings.js";
 import "../components/mm-watches.js";
+import "../components/mm-jellyfin.js";
+import "../components/mm-watch-view.js";
 
 /** Chat history kept on the page; older lines drop off (the relay keeps none). */
 const MAX_CHAT_ENTRIES = 500;
@@ -61,6 +66,8 @@ export class App extends LitElement {
     .status { font-size: 0.85rem; padding: 0.1rem 0.6rem; border-radius: 1rem; background: var(--surface-raised); border: 1px solid var(--text-muted); }
     .status.bad { color: var(--danger); border-color: var(--danger); }
     .stage { display: flex; min-height: 0; }
+    .main { flex: 1; display: flex; flex-direction: column; min-width: 0; overflow: auto; }
+    .watching { display: grid; gap: 0.75rem; padding: 0.75rem 0.75rem 0; grid-template-columns: repeat(auto-fit, minmax(min(100%, 24rem), 1fr)); }
     .grid { flex: 1; overflow: auto; padding: 0.75rem; display: grid; gap: 0.75rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 18rem), 1fr)); align-content: start; }
     aside { width: min(24rem, 100%); border-left: 1px solid color-mix(in srgb, var(--text-muted) 30%, transparent); background: var(--surface-raised); overflow: auto; padding: 0.75rem; position: relative; }
     aside .close { position: absolute; top: 0.5rem; right: 0.5rem; }
@@ -96,6 +103,8 @@ export class App extends LitElement {
   private hashing!: WorkerSha256;
   @query("#file-picker") private filePicker!: HTMLInputElement;
   private watches!: RoomWatches;
+  private jellyfin!: JellyfinAccount;
+  private watch!: WatchTogether;
   private readonly sampler = new StatsSampler();
   private readonly cleanups: Array<() => void> = [];
   private nextChatId = 1;
@@ -124,6 +133,8 @@ export class App extends LitElement {
     this.hashing = new WorkerSha256(new URL("sha256-worker.js", import.meta.url));
     this.files = new FileTransfers(this.room, (key) => this.nameOf(key), () => this.requestUpdate(), this.hashing.create);
     this.watches = new RoomWatches(this.room, this.prefs, this.secret, () => this.requestUpdate());
+    this.jellyfin = new JellyfinAccount(() => this.requestUpdate());
+    this.watch = new WatchTogether(this.room, () => this.requestUpdate(), (message) => this.say(message));
     this.listenToRoom();
     this.cleanups.push(this.prefs.on("change", ({ key }) => this.handlePrefChange(key)));
     this.cleanups.push(
@@ -152,6 +163,7 @@ export class App extends LitElement {
     this.hashing.close();
     this.activity.close();
     this.media.stopAll();
+    this.watch.close();
   }
 
   protected override willUpdate(): void {
@@ -221,6 +233,7 @@ export class App extends LitElement {
     this.on("resource-provided", ({ key, id }) => {
       const info = this.room.peer(key)?.resources.get(id)?.info;
       if (info?.kind === "file") this.say(`${this.nameOf(key)} offers the file ${info.label ?? "without a name"}.`);
+      else if (info?.kind === SHARE_KIND) this.say(`${this.nameOf(key)} invites you to watch ${info.label ?? "a video"} together.`);
       else this.say(`${this.nameOf(key)} shares ${this.resourceLabel(key, id).toLowerCase()}.`);
     });
     this.on("resource-withdrawn", ({ key }) => this.say(`${this.nameOf(key)} stopped sharing something.`));
@@ -323,6 +336,9 @@ export class App extends LitElement {
         return;
       case "toggle-settings":
         this.togglePanel("settings");
+        return;
+      case "toggle-jellyfin":
+        this.togglePanel("jellyfin");
         return;
       case "toggle-watches":
         this.togglePanel("watches");
@@ -534,13 +550,23 @@ export class App extends LitElement {
               @prefs-reset=${() => void prefs.reset().then(() => this.requestUpdate())}
               @notification-permission-request=${() => void Notification.requestPermission().then(() => this.requestUpdate())}
             ></mm-settings>`
-          : html`<mm-watches
-              .watches=${this.watches.views()}
-              .currentWatched=${this.watches.includesCurrent()}
-              @watches-change=${(e: WatchesChangeEvent) => void this.watches.set(e.secrets)}
-              @watch-current=${() => void this.watches.set([...this.watches.secrets(), this.secret])}
-            ></mm-watches>`;
-    const label = { chat: "Chat", settings: "Settings", watches: "Known rooms" }[this.panel];
+          : this.panel === "jellyfin"
+            ? html`<mm-jellyfin
+                .library=${this.jellyfin.library}
+                .saved=${this.jellyfin.saved}
+                .busy=${this.jellyfin.busy}
+                .error=${this.jellyfin.error}
+                .quickConnectCode=${this.jellyfin.quickConnectCode}
+                .sharingTitle=${this.watch.localShare?.title}
+                @jellyfin-intent=${(e: JellyfinIntentEvent) => void this.handleJellyfin(e.intent)}
+              ></mm-jellyfin>`
+            : html`<mm-watches
+                .watches=${this.watches.views()}
+                .currentWatched=${this.watches.includesCurrent()}
+                @watches-change=${(e: WatchesChangeEvent) => void this.watches.set(e.secrets)}
+                @watch-current=${() => void this.watches.set([...this.watches.secrets(), this.secret])}
+              ></mm-watches>`;
+    const label = { chat: "Chat", settings: "Settings", watches: "Known rooms", jellyfin: "Jellyfin" }[this.panel];
     return html`<aside aria-label=${label} tabindex="-1">
       <button class="close" @click=${() => this.closePanel()} aria-label=${`Close ${label.toLowerCase()}`}>✕</button>
       ${content}
@@ -554,10 +580,85 @@ export class App extends LitElement {
     });
   }
 
+  private async handleJellyfin(intent: JellyfinIntent): Promise<void> {
+    const account = this.jellyfin;
+    switch (intent.type) {
+      case "sign-in":
+        return account.signIn(intent.serverUrl, intent.username, intent.password);
+      case "quick-connect":
+        return account.quickConnect(intent.serverUrl);
+      case "cancel-quick-connect":
+        return account.cancelQuickConnect();
+      case "api-key":
+        return account.useApiKey(intent.serverUrl, intent.apiKey, intent.userId);
+      case "use-saved":
+        return account.useSaved(intent.serverUrl);
+      case "forget":
+        return account.forget(intent.serverUrl);
+      case "sign-out":
+        return account.signOut();
+      case "stop-share":
+        await this.watch.stopSharing();
+        this.say("You stopped sharing the video.");
+        return;
+      case "share": {
+        const library = account.library;
+        if (!library) return;
+        const { item } = intent;
+        account.busy = `Starting ${item.name}…`;
+        account.error = "";
+        this.requestUpdate();
+        const shared = await this.watch.share(
+          library.client,
+          {
+            itemId: item.id,
+            mediaSourceId: item.mediaSourceId,
+            audioStreamIndex: intent.audioStreamIndex,
+            subtitleStreamIndex: intent.subtitleStreamIndex,
+            preset: intent.preset,
+          },
+          item.name,
+          item.durationS ?? 0,
+        );
+        account.busy = "";
+        if (shared.ok) this.say(`You share ${item.name} with the room.`);
+        else account.error = `Could not share ${item.name}: ${shared.error}`;
+        this.requestUpdate();
+        return;
+      }
+    }
+  }
+
+  private renderWatching() {
+    const local = this.watch.localShare;
+    const joined = this.watch.joinedShares;
+    if (!local && joined.length === 0) return nothing;
+    const viewers = (n: number, stalled: number) =>
+      `${n === 0 ? "No one watches yet" : n === 1 ? "1 person watches" : `${n} people watch`}${stalled > 0 ? `; ${stalled} waiting for the video` : ""}.`;
+    return html`<div class="watching">
+      ${local
+        ? html`<mm-watch-view .video=${local.video} heading=${`You share ${local.title}`} status=${viewers(local.viewers, local.stalledViewers)} controls>
+            <button type="button" @click=${() => void this.handleJellyfin({ type: "stop-share" })}>Stop sharing</button>
+          </mm-watch-view>`
+        : nothing}
+      ${joined.map(
+        (share) => html`<mm-watch-view
+          .video=${share.video}
+          heading=${`${share.title} from ${this.nameOf(share.key)}`}
+          status=${share.status === "connecting" ? "Connecting…" : share.status === "failed" ? `Cannot play: ${share.message ?? "unknown error"}` : ""}
+        >
+          <button type="button" @click=${() => this.watch.leave(share.key, share.id)}>Stop watching</button>
+        </mm-watch-view>`,
+      )}
+    </div>`;
+  }
+
   private renderTile(peer: PeerView) {
     return html`<mm-peer-tile
       .peer=${peer}
       .speaking=${this.isSpeaking(peer.key)}
+      .watching=${new Set(this.watch.joinedShares.filter((j) => j.key === peer.key).map((j) => j.id))}
+      @share-watch=${(e: ShareWatchEvent) => (e.watch ? this.watch.join(e.key, e.id) : this.watch.leave(e.key, e.id))}
       .webrtcDebug=${this.prefs.values.webrtc_debug ?? false}
       .debugText=${this.debugTexts.get(peer.key) ?? ""}
       @resource-enable=${(e: ResourceEnableEvent) => this.room.request(e.key, e.id)}
@@ -581,6 +682,8 @@ export class App extends LitElement {
         : nothing}
       ${this.notice ? html`<p class="notice" role="alert">${this.notice}</p>` : nothing}
       <div class="stage">
+        <div class="main">
+        ${this.renderWatching()}
         <section
           class="grid"
           aria-label="Participants"
@@ -606,6 +709,7 @@ export class App extends LitElement {
             (peer) => this.renderTile(peer),
           )}
         </section>
+        </div>
         ${this.renderPanel()}
       </div>
       <mm-controls

@@ -14,10 +14,11 @@ export type ControlAction =
   | "toggle-chat"
   | "toggle-settings"
   | "toggle-watches"
+  | "toggle-jellyfin"
   | "show-help"
   | "leave";
 
-export type SidePanel = "chat" | "settings" | "watches";
+export type SidePanel = "chat" | "settings" | "watches" | "jellyfin";
 
 export class ControlEvent extends Event {
   constructor(readonly action: ControlAction) {
@@ -107,7 +108,7 @@ export class Controls extends LitElement {
       </button>
       <span role="separator" aria-orientation="vertical"></span>
       ${toggle("chat", "Chat", "toggle-chat", unread)} ${toggle("settings", "Settings", "toggle-settings")}
-      ${toggle("watches", "Known rooms", "toggle-watches")}
+      ${toggle("watches", "Known rooms", "toggle-watches")} ${toggle("jellyfin", "Jellyfin", "toggle-jellyfin")}
       <button tabindex=${tab()} @click=${() => this.fire("show-help")} aria-keyshortcuts="?">Keyboard help</button>
       <span role="separator" aria-orientation="vertical"></span>
       <button tabindex=${tab()} class="leave" @click=${() => this.fire("leave")}>Leave</button>

@@ -27,6 +27,18 @@ export class FileDownloadEvent extends Event {
   }
 }
 
+/** The user wants to watch (or stop watching) a peer's watch-together share. */
+export class ShareWatchEvent extends Event {
+  static readonly eventName = "share-watch";
+  constructor(
+    readonly key: PeerKey,
+    readonly id: string,
+    readonly watch: boolean,
+  ) {
+    super(ShareWatchEvent.eventName, { bubbles: true, composed: true });
+  }
+}
+
 /** The user wants a resource of `key` started (a video shown, an audio played). */
 export class ResourceEnableEvent extends Event {
   static readonly eventName = "resource-enable";
@@ -132,6 +144,12 @@ export class MmPeerTile extends LitElement {
       color: var(--text-muted, #4a5360);
       font-size: 0.9rem;
     }
+    .poster {
+      display: block;
+      max-width: 8rem;
+      max-height: 8rem;
+      border-radius: var(--radius, 10px);
+    }
     .preview {
       display: block;
       width: 100%;
@@ -178,6 +196,8 @@ export class MmPeerTile extends LitElement {
   @property({ type: Boolean, attribute: "webrtc-debug" }) webrtcDebug = false;
   /** The details text; the app computes it from the connection's stats. */
   @property({ attribute: false }) debugText = "";
+  /** Ids of their watch-together shares we are watching. */
+  @property({ attribute: false }) watching: ReadonlySet<string> = new Set();
   /** Their audio is above the activity threshold. */
   @property({ type: Boolean }) speaking = false;
   /** Downloads from this peer (newest per file is shown). */
@@ -245,8 +265,26 @@ export class MmPeerTile extends LitElement {
     </li>`;
   }
 
+  private renderShare(key: PeerKey, peerName: string, resource: RemoteResource): unknown {
+    const title = resource.info.label?.trim() || "a video";
+    const watching = this.watching.has(resource.info.id);
+    const action = watching ? `Stop watching ${title}` : `Watch ${title} with ${peerName}`;
+    return html`<li class="resource share" data-kind="jellyfin">
+      ${resource.preview && isSafeImageDataUrl(resource.preview)
+        ? html`<img class="poster" src=${resource.preview} alt=${`Poster of ${title}`} />`
+        : nothing}
+      <div class="row">
+        <span>Watch together: <bdi class="label">${title}</bdi></span>
+        <button type="button" aria-label=${action} @click=${() => this.dispatchEvent(new ShareWatchEvent(key, resource.info.id, !watching))}>
+          ${watching ? "Stop watching" : "Watch"}
+        </button>
+      </div>
+    </li>`;
+  }
+
   private renderOther(key: PeerKey, peerName: string, resource: RemoteResource): unknown {
     const size = resource.info.size;
+    if (resource.info.kind === "jellyfin") return this.renderShare(key, peerName, resource);
     if (resource.info.kind !== "file") {
       const label = resource.info.label?.trim() || resource.info.id;
       return html`<li class="resource other" data-kind=${resource.info.kind}>
@@ -280,5 +318,6 @@ declare global {
     "resource-enable": ResourceEnableEvent;
     "resource-disable": ResourceDisableEvent;
     "file-download": FileDownloadEvent;
+    "share-watch": ShareWatchEvent;
   }
 }

@@ -49,8 +49,17 @@ export interface PeerView {
 export interface LocalResource {
   readonly info: ProvideInfo;
   readonly stream?: MediaStream;
-  /** For channel resources (files): called with a fresh channel labelled `info.id` on each request. */
-  readonly openChannel?: (channel: RTCDataChannel, peer: PeerKey, request: Extract<RelayMessage, { type: "request" }>) => void;
+  /**
+   * For channel resources (files, shares): called with a fresh channel labelled `info.id` on each
+   * request. `openAnother` opens a further channel with the same label, told apart by its
+   * `protocol` (e.g. a share's control channel, so that control never waits behind media).
+   */
+  readonly openChannel?: (
+    channel: RTCDataChannel,
+    peer: PeerKey,
+    request: Extract<RelayMessage, { type: "request" }>,
+    openAnother: (protocol: string) => RTCDataChannel,
+  ) => void;
 }
 
 export type RoomProblemCode = "relay-refused" | "send-failed" | "negotiation-failed" | "message-dropped" | "bad-offer";
@@ -482,12 +491,15 @@ export class Room {
       if (session.isSending(resource.stream.id)) return; // a repeated request is harmless
       session.sendStream(resource.stream);
     } else if (resource.openChannel) {
-      const channel = session.createDataChannel(request.id);
       const open = peer.servingChannels.get(request.id) ?? new Set();
-      open.add(channel);
       peer.servingChannels.set(request.id, open);
-      channel.addEventListener("close", () => open.delete(channel));
-      resource.openChannel(channel, peer.key, request);
+      const openTracked = (init?: RTCDataChannelInit): RTCDataChannel => {
+        const channel = session.createDataChannel(request.id, init);
+        open.add(channel);
+        channel.addEventListener("close", () => open.delete(channel));
+        return channel;
+      };
+      resource.openChannel(openTracked(), peer.key, request, (protocol) => openTracked({ protocol }));
     }
     this.events.emit("local-requested", { key: peer.key, id: request.id, active: true });
   }

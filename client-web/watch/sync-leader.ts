@@ -1,0 +1,150 @@
+// The sharer is the clock. Its <video> state goes to every viewer's control channel on every
+// change and once a second; viewers estimate their clock offset with ping/pong and report their
+// buffer; a viewer may ask to play, pause or seek when the sharer allows it.
+
+import { encodeSyncMessage, parseSyncMessage, type SyncMessage } from "../../common/watch-together/sync-protocol.js";
+
+/** Viewers also correct between changes; a heartbeat keeps a late joiner and drift in check. */
+const HEARTBEAT_MS = 1000;
+const VIDEO_EVENTS = ["play", "pause", "seeked", "seeking", "ratechange", "waiting", "playing", "canplay"] as const;
+
+/** This page's clock in ms, comparable across pages once the offset is known. */
+export function clockNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+export interface ShareMeta {
+  readonly share: string;
+  readonly title: string;
+  readonly durationS: number;
+  readonly master: string;
+}
+
+export interface ViewerReport {
+  readonly pos: number;
+  readonly ahead: number;
+  readonly stalled: boolean;
+}
+
+export class SyncLeader {
+  private readonly channels = new Map<string, RTCDataChannel>();
+  private readonly reports = new Map<string, ViewerReport>();
+  private epoch = 1;
+  private seq = 0;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private buffering = false;
+
+  constructor(
+    private readonly video: HTMLVideoElement,
+    private meta: ShareMeta,
+    /** Whether viewers' play/pause/seek requests are obeyed. */
+    private readonly allowViewerControl: () => boolean,
+    private readonly onViewersChange: () => void,
+  ) {
+    for (const type of VIDEO_EVENTS) video.addEventListener(type, this.onVideoEvent);
+    this.timer = setInterval(() => this.broadcastState(), HEARTBEAT_MS);
+  }
+
+  get viewerReports(): ReadonlyMap<string, ViewerReport> {
+    return this.reports;
+  }
+
+  /** A viewer's control channel (opened by us); it gets the share's description, then the state. */
+  addViewer(viewer: string, channel: RTCDataChannel): void {
+    this.channels.get(viewer)?.close();
+    this.channels.set(viewer, channel);
+    const greet = (): void => {
+      this.send(channel, { t: "meta", share: this.meta.share, title: this.meta.title, durationS: this.meta.durationS, master: this.meta.master, epoch: this.epoch });
+      this.send(channel, this.state());
+    };
+    if (channel.readyState === "open") greet();
+    else channel.addEventListener("open", greet, { once: true });
+    channel.addEventListener("message", (event) => this.onMessage(viewer, channel, event));
+    channel.addEventListener("close", () => {
+      if (this.channels.get(viewer) !== channel) return;
+      this.channels.delete(viewer);
+      this.reports.delete(viewer);
+      this.onViewersChange();
+    });
+  }
+
+  /** Another item from the queue: viewers reload from `meta.master`. */
+  changeItem(meta: ShareMeta): void {
+    this.meta = meta;
+    this.epoch++;
+    for (const channel of this.channels.values()) {
+      this.send(channel, { t: "meta", share: meta.share, title: meta.title, durationS: meta.durationS, master: meta.master, epoch: this.epoch });
+    }
+    this.broadcastState();
+  }
+
+  close(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    for (const type of VIDEO_EVENTS) this.video.removeEventListener(type, this.onVideoEvent);
+    for (const channel of this.channels.values()) {
+      this.send(channel, { t: "end" });
+      channel.close();
+    }
+    this.channels.clear();
+  }
+
+  private readonly onVideoEvent = (event: Event): void => {
+    if (event.type === "waiting") this.buffering = true;
+    if (event.type === "playing" || event.type === "canplay" || event.type === "pause") this.buffering = false;
+    this.broadcastState();
+  };
+
+  private state(): SyncMessage {
+    return {
+      t: "state",
+      epoch: this.epoch,
+      seq: ++this.seq,
+      playing: !this.video.paused,
+      buffering: this.buffering,
+      pos: this.video.currentTime,
+      rate: this.video.playbackRate,
+      at: clockNow(),
+    };
+  }
+
+  private broadcastState(): void {
+    if (this.channels.size === 0) return;
+    const state = this.state();
+    for (const channel of this.channels.values()) this.send(channel, state);
+  }
+
+  private onMessage(viewer: string, channel: RTCDataChannel, event: MessageEvent): void {
+    const received = clockNow();
+    if (typeof event.data !== "string") return channel.close();
+    const parsed = parseSyncMessage(event.data);
+    if (!parsed.ok) return channel.close(); // a viewer that breaks the protocol loses the share
+    const message = parsed.value;
+    switch (message.t) {
+      case "ping":
+        this.send(channel, { t: "pong", t0: message.t0, t1: received, t2: clockNow() });
+        return;
+      case "vstate":
+        this.reports.set(viewer, { pos: message.pos, ahead: message.ahead, stalled: message.stalled });
+        this.onViewersChange();
+        return;
+      case "req":
+        if (!this.allowViewerControl()) return;
+        if (message.action === "play") void this.video.play().catch(() => undefined);
+        else if (message.action === "pause") this.video.pause();
+        else if (message.action === "seek" && message.pos !== undefined) this.video.currentTime = message.pos;
+        return;
+      default:
+        return; // nothing else is for the sharer
+    }
+  }
+
+  private send(channel: RTCDataChannel, message: SyncMessage): void {
+    if (channel.readyState !== "open") return;
+    try {
+      channel.send(encodeSyncMessage(message));
+    } catch {
+      channel.close();
+    }
+  }
+}
