@@ -26,7 +26,8 @@ export function contentSecurityPolicy(jellyfin: JellyfinConfig): string {
     "script-src 'self' 'wasm-unsafe-eval'",
     "style-src 'self'",
     "img-src 'self' data: blob:",
-    "media-src 'self' blob:",
+    // data: because hls.js gives the subtitle <track> it adds an empty data:,WEBVTT source.
+    "media-src 'self' blob: data:",
     ["connect-src 'self'", ...jellyfinSources].join(" "),
     "worker-src 'self'",
     "manifest-src 'self'",

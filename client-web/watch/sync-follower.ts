@@ -127,7 +127,7 @@ export class SyncFollower {
     const decision = decide({
       sharer: { playing: state.playing, buffering: state.buffering, pos: state.pos, rate: state.rate, at: state.at },
       sharerNow: this.sharerNow(),
-      local: { currentTime: video.currentTime, paused: video.paused, bufferedAhead: bufferedAhead(video) },
+      local: { currentTime: video.currentTime, paused: video.paused, bufferedAhead: bufferedAhead(video), bufferedBehind: bufferedBehind(video) },
       seekLeadS: this.seekLeadS,
     });
     if (decision.seekTo !== undefined && !video.seeking) {
@@ -170,6 +170,14 @@ export class SyncFollower {
     this.events.end();
     this.close();
   };
+}
+
+function bufferedBehind(video: HTMLVideoElement): number {
+  const t = video.currentTime;
+  for (let i = 0; i < video.buffered.length; i++) {
+    if (video.buffered.start(i) <= t && t <= video.buffered.end(i) + 0.1) return t - video.buffered.start(i);
+  }
+  return 0;
 }
 
 function bufferedAhead(video: HTMLVideoElement): number {

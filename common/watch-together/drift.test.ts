@@ -12,12 +12,18 @@ function input(options: {
   currentTime: number;
   paused?: boolean;
   bufferedAhead?: number;
+  bufferedBehind?: number;
   seekLeadS?: number;
 }): DriftInput {
   return {
     sharer: { playing: options.playing ?? true, buffering: options.buffering ?? false, pos: 10, rate: options.rate ?? 1, at: AT },
     sharerNow: AT + (options.elapsedMs ?? 0),
-    local: { currentTime: options.currentTime, paused: options.paused ?? false, bufferedAhead: options.bufferedAhead ?? 30 },
+    local: {
+      currentTime: options.currentTime,
+      paused: options.paused ?? false,
+      bufferedAhead: options.bufferedAhead ?? 30,
+      ...(options.bufferedBehind === undefined ? {} : { bufferedBehind: options.bufferedBehind }),
+    },
     seekLeadS: options.seekLeadS ?? 0.5,
   };
 }
@@ -26,13 +32,18 @@ describe("decide", () => {
   // expected = 10 + elapsed (rate 1); err = currentTime − expected.
   const cases: Array<[string, DriftInput, DriftDecision]> = [
     ["in sync", input({ currentTime: 12, elapsedMs: 2000 }), { play: true, rate: 1 }],
-    ["75 ms ahead is in sync", input({ currentTime: 10.075 }), { play: true, rate: 1 }],
-    ["75 ms behind is in sync", input({ currentTime: 9.925 }), { play: true, rate: 1 }],
+    ["35 ms ahead is in sync", input({ currentTime: 10.035 }), { play: true, rate: 1 }],
+    ["35 ms behind is in sync", input({ currentTime: 9.965 }), { play: true, rate: 1 }],
+    ["75 ms ahead → slightly slower", input({ currentTime: 10.075 }), { play: true, rate: 1 - 0.5 * 0.075 }],
     ["85 ms ahead → nudge", input({ currentTime: 10.085 }), { play: true, rate: 1 - 0.0425 }],
     ["0.1 s ahead → 5 % slower", input({ currentTime: 10.1 }), { play: true, rate: 0.95 }],
     ["0.1 s behind → 5 % faster", input({ currentTime: 9.9 }), { play: true, rate: 1.05 }],
     ["1 s ahead → capped 10 % slower", input({ currentTime: 11 }), { play: true, rate: 1 - MAX_RATE_CORRECTION }],
-    ["1.9 s behind, buffered → capped 10 % faster", input({ currentTime: 8.1, bufferedAhead: 5 }), { play: true, rate: 1 + MAX_RATE_CORRECTION }],
+    ["1.9 s behind, buffered → a cheap seek into the buffer", input({ currentTime: 8.1, bufferedAhead: 5 }), { play: true, seekTo: 10.5, rate: 1 }],
+    ["0.3 s behind, buffered → a cheap seek into the buffer", input({ currentTime: 9.7, bufferedAhead: 5 }), { play: true, seekTo: 10.5, rate: 1 }],
+    ["0.2 s behind, buffered → nudge (a seek is not worth it)", input({ currentTime: 9.8, bufferedAhead: 5 }), { play: true, rate: 1.1 }],
+    ["1 s ahead with 2 s behind buffered → seek back", input({ currentTime: 11, bufferedBehind: 2 }), { play: true, seekTo: 10.5, rate: 1 }],
+    ["1 s ahead, nothing behind known → nudge", input({ currentTime: 11 }), { play: true, rate: 0.9 }],
     ["exactly 2 s ahead still nudges", input({ currentTime: 10 + HARD_SEEK_ERROR_S }), { play: true, rate: 0.9 }],
     ["2.5 s ahead → seek to expected + lead", input({ currentTime: 12.5, elapsedMs: 0 }), { play: true, seekTo: 10.5, rate: 1 }],
     ["3 s behind → seek", input({ currentTime: 9, elapsedMs: 2000, seekLeadS: 0.25 }), { play: true, seekTo: 12.25, rate: 1 }],
@@ -69,9 +80,11 @@ describe("decide", () => {
     }
   });
 
-  it("the rate is monotonic in the error and stays within ±10 %", () => {
+  it("the rate is monotonic in the error and stays within ±10 % (where no cheap seek applies)", () => {
     let previous = Infinity;
-    for (let ms = -1990; ms <= 1990; ms += 10) {
+    // Behind beyond BUFFERED_SEEK_ERROR_S with a buffer is a seek (above); ahead with no known
+    // back buffer is always a nudge up to HARD_SEEK_ERROR_S.
+    for (let ms = -250; ms <= 1990; ms += 10) {
       const { rate, seekTo } = decide(input({ currentTime: 10 + ms / 1000, bufferedAhead: 5 }));
       expect(seekTo).toBeUndefined();
       expect(rate).toBeLessThanOrEqual(previous);

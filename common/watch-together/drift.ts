@@ -10,11 +10,19 @@
 export const HARD_SEEK_ERROR_S = 2;
 
 /**
- * Within this error we play at the sharer's rate. 80 ms is about lip-sync tolerance and well
- * under what people in the same call notice, and it keeps the controller from hunting around
- * the offset estimate's own noise.
+ * Above this error, when the target is already buffered, a seek costs a few tens of
+ * milliseconds and no download: cheaper than several seconds of a rate nudge (0.25 s at 10 %
+ * takes 2.5 s). A viewer that just started (its player needs a moment to load) lands in sync
+ * this way instead of creeping up on the sharer.
  */
-export const IN_SYNC_ERROR_S = 0.08;
+export const BUFFERED_SEEK_ERROR_S = 0.25;
+
+/**
+ * Within this error we play at the sharer's rate. The controller settles just inside it, so it
+ * is half of the 100 ms we promise (about lip-sync tolerance), and still above the noise of
+ * currentTime and of the clock offset estimate (about ±20 ms) so the rate does not hunt.
+ */
+export const IN_SYNC_ERROR_S = 0.04;
 
 /**
  * While the sharer is paused a seek is invisible, so the window is tighter than when playing,
@@ -46,6 +54,8 @@ export interface LocalState {
   readonly paused: boolean;
   /** Seconds buffered after `currentTime`. */
   readonly bufferedAhead: number;
+  /** Seconds buffered before `currentTime` (default 0: unknown, so no cheap backward seek). */
+  readonly bufferedBehind?: number;
 }
 
 export interface DriftInput {
@@ -97,6 +107,12 @@ export function decide(input: DriftInput): DriftDecision {
     const lead = Number.isFinite(input.seekLeadS) && input.seekLeadS > 0 ? input.seekLeadS * baseRate : 0;
     return { play: true, seekTo: Math.max(0, expected + lead), rate: baseRate };
   }
+  const lead = Number.isFinite(input.seekLeadS) && input.seekLeadS > 0 ? input.seekLeadS * baseRate : 0;
+  // How far the seek would jump from where we are: forward needs buffer ahead, backward behind.
+  const jump = lead - error;
+  // Slightly ahead (less than the lead) would mean seeking further ahead: a slowdown is gentler.
+  const inBuffer = jump >= 0 ? error < 0 && jump <= local.bufferedAhead : -jump <= (local.bufferedBehind ?? 0);
+  if (Math.abs(error) > BUFFERED_SEEK_ERROR_S && inBuffer) return { play: true, seekTo: Math.max(0, expected + lead), rate: baseRate };
   if (Math.abs(error) <= IN_SYNC_ERROR_S) return { play: true, rate: baseRate };
   // Ahead (error > 0) → slower, behind → faster.
   return { play: true, rate: baseRate * (1 - clamp(RATE_GAIN * error, -MAX_RATE_CORRECTION, MAX_RATE_CORRECTION)) };

@@ -1,0 +1,187 @@
+// Jellyfin watch-together, relay mode, end to end: the Jellyfin API fixture (test/jellyfin,
+// real H.264/AAC HLS made by ffmpeg), the real relay and client, three pages. The sharer signs
+// in and shares from the panel; two viewers watch through the data channels. We measure drift
+// against the sharer, check that pause and seek propagate, that subtitle cues arrive, that the
+// relay's traffic never carries the title, a playlist, a Jellyfin URL or the token, that only
+// the sharer ever talked to Jellyfin, and that stopping ends the transcode on the server.
+
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { randomRoomSecret } from "../../common/prefs/fragment.js";
+import { loadConfig } from "../../server/config.js";
+import { createRelay, type Relay } from "../../server/create-relay.js";
+import { runAxe } from "../harness/axe.js";
+import { closeAll, launchBrowser, openPage, pageErrors } from "../harness/browser.js";
+import { startJellyfinFixture, type JellyfinFixture } from "../jellyfin/fixture.js";
+
+const STATIC_ROOT = fileURLToPath(new URL("../../dist/public/", import.meta.url));
+
+let relay: Relay;
+let origin: string;
+let browser: Browser;
+let fixture: JellyfinFixture;
+
+beforeAll(async () => {
+  if (!existsSync(`${STATIC_ROOT}room.html`)) throw new Error("dist/public is missing: run `make build` first");
+  fixture = await startJellyfinFixture();
+  relay = createRelay(loadConfig('[server]\nbind = "127.0.0.1:0"\n'), { staticRoot: STATIC_ROOT });
+  origin = `http://127.0.0.1:${(await relay.listen()).port}`;
+  browser = await launchBrowser();
+}, 60_000);
+
+afterAll(async () => {
+  await closeAll();
+  await relay?.close();
+  await fixture?.close();
+});
+
+/** Every frame each page's WebSocket to the relay sent or received. */
+const relayFrames: string[] = [];
+
+async function join(secret: string, username: string): Promise<Page> {
+  const page = await openPage(browser, `${origin}/room#${secret}?username=${username}`);
+  page.on("websocket", (socket) => {
+    socket.on("framesent", ({ payload }) => relayFrames.push(String(payload)));
+    socket.on("framereceived", ({ payload }) => relayFrames.push(String(payload)));
+  });
+  await page.getByRole("group", { name: `You (${username})` }).waitFor();
+  return page;
+}
+
+interface Sample {
+  /** This machine's clock (all pages share it), ms. */
+  readonly at: number;
+  readonly pos: number;
+  readonly paused: boolean;
+}
+
+/** The position of the first <video> inside the watch view whose heading matches `heading`. */
+async function sample(page: Page, heading: RegExp): Promise<Sample> {
+  const view = page.locator("mm-watch-view").filter({ has: page.getByRole("heading", { name: heading }) });
+  return view.locator("video").evaluate((element) => {
+    const video = element as HTMLVideoElement;
+    return { at: performance.timeOrigin + performance.now(), pos: video.currentTime, paused: video.paused };
+  });
+}
+
+/** Viewer position minus where the sharer is at the same instant, in seconds. */
+async function drift(sharer: Page, viewer: Page): Promise<number> {
+  const s = await sample(sharer, /^You share Fixture Movie/);
+  const v = await sample(viewer, /^Fixture Movie from sam/);
+  const sharerThen = s.paused ? s.pos : s.pos + (v.at - s.at) / 1000;
+  return v.pos - sharerThen;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+describe("watch together (relay mode)", () => {
+  it("shares a Jellyfin movie to two viewers in sync, with subtitles, and nothing of Jellyfin on the relay", async () => {
+    const secret = randomRoomSecret();
+    const sam = await join(secret, "sam");
+    const vic = await join(secret, "vic");
+    const val = await join(secret, "val");
+
+    // Sign in and share from the panel.
+    await sam.keyboard.press("Shift+J");
+    const panel = sam.getByRole("complementary", { name: "Jellyfin" });
+    await panel.getByLabel("Server address").first().fill(fixture.url);
+    await panel.getByLabel("User name").fill("alice");
+    await panel.getByLabel("Password").fill("pw");
+    expect(await runAxe(sam), "the sign-in form").toEqual([]);
+    await panel.getByRole("button", { name: "Sign in", exact: true }).click();
+    await panel.getByText("as alice").waitFor();
+    await panel.getByRole("button", { name: /Movies/ }).click();
+    await panel.getByRole("button", { name: /Fixture Movie/ }).click();
+    await panel.getByLabel("Subtitles").selectOption({ index: 1 });
+    expect(await runAxe(sam), "the library and the share form").toEqual([]);
+    await panel.getByRole("button", { name: "Share with the room" }).click();
+    await sam.getByRole("heading", { name: "You share Fixture Movie" }).waitFor();
+    const sharedAt = Date.now();
+
+    // Both viewers join from the sharer's tile.
+    for (const viewer of [vic, val]) {
+      await viewer.getByRole("group", { name: "sam", exact: true }).getByRole("button", { name: "Watch Fixture Movie with sam" }).click();
+    }
+    for (const viewer of [vic, val]) {
+      await expect.poll(async () => (await sample(viewer, /^Fixture Movie from sam/)).pos, { timeout: 15_000 }).toBeGreaterThan(0.5);
+    }
+    console.log(`watch: first viewer frame ${Date.now() - sharedAt} ms after sharing`);
+    expect(await runAxe(vic), "a viewer's page with the player").toEqual([]);
+
+    // Steady state: after a moment to settle, the viewers stay within 100 ms of the sharer.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const drifts: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      for (const viewer of [vic, val]) drifts.push(Math.abs(await drift(sam, viewer)));
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    console.log(`watch: |drift| median ${(median(drifts) * 1000).toFixed(0)} ms, max ${(Math.max(...drifts) * 1000).toFixed(0)} ms`);
+    expect(median(drifts)).toBeLessThan(0.1);
+
+    // Subtitle cues reach the viewers as a text track.
+    for (const viewer of [vic, val]) {
+      await expect
+        .poll(() =>
+          viewer.locator("mm-watch-view video").first().evaluate((element) => {
+            const tracks = [...(element as HTMLVideoElement).textTracks];
+            for (const track of tracks) if (track.mode === "disabled") track.mode = "hidden";
+            return tracks.reduce((n, track) => n + (track.cues?.length ?? 0), 0);
+          }),
+          { timeout: 10_000 },
+        )
+        .toBeGreaterThan(0);
+    }
+
+    // Pause propagates within half a second; so does a seek.
+    await sam.locator("mm-watch-view video").first().evaluate((element) => (element as HTMLVideoElement).pause());
+    const pausedAt = Date.now();
+    for (const viewer of [vic, val]) await expect.poll(async () => (await sample(viewer, /^Fixture Movie from sam/)).paused, { timeout: 2000, interval: 50 }).toBe(true);
+    console.log(`watch: pause reached both viewers in ${Date.now() - pausedAt} ms`);
+    expect(Date.now() - pausedAt).toBeLessThan(1000);
+    await sam.locator("mm-watch-view video").first().evaluate((element) => {
+      (element as HTMLVideoElement).currentTime = 2;
+    });
+    for (const viewer of [vic, val]) {
+      await expect.poll(async () => Math.abs((await sample(viewer, /^Fixture Movie from sam/)).pos - 2), { timeout: 3000, interval: 50 }).toBeLessThan(0.3);
+    }
+
+    // Nothing of Jellyfin went over the relay, and only the sharer talked to Jellyfin.
+    const fixtureHost = new URL(fixture.url).host;
+    for (const frame of relayFrames) {
+      for (const secretText of ["Fixture Movie", fixtureHost, fixture.token, "m3u8", "/Videos/", "EXTM3U"]) expect(frame).not.toContain(secretText);
+    }
+    // Viewers have no token: any request of theirs would be an unauthorized one. (CORS preflights,
+    // sign-in and posters need none and come from the sharer's page.)
+    const unauthorized = fixture.log().filter(
+      (entry) => !entry.tokenOk && entry.method !== "OPTIONS" && !/^\/(Users\/AuthenticateByName|System\/Info\/Public|Items\/[^/]+\/Images\/)/.test(entry.path),
+    );
+    expect(unauthorized).toEqual([]);
+
+    // Stopping ends the viewers' players and the transcode.
+    await sam.getByRole("button", { name: "Stop sharing" }).first().click();
+    for (const viewer of [vic, val]) await viewer.getByRole("heading", { name: /^Fixture Movie from sam/ }).waitFor({ state: "detached" });
+    await expect.poll(() => fixture.log().some((entry) => entry.method === "DELETE" && entry.path === "/Videos/ActiveEncodings")).toBe(true);
+    expect(fixture.log().some((entry) => entry.path === "/Sessions/Playing/Stopped")).toBe(true);
+    for (const page of [sam, vic, val]) expect(pageErrors(page)).toEqual([]);
+  });
+
+  it("says plainly when the password is wrong or the server cannot be reached", async () => {
+    const sam = await join(randomRoomSecret(), "sam");
+    await sam.keyboard.press("Shift+J");
+    const panel = sam.getByRole("complementary", { name: "Jellyfin" });
+    await panel.getByLabel("Server address").first().fill(fixture.url);
+    await panel.getByLabel("User name").fill("alice");
+    await panel.getByLabel("Password").fill("wrong");
+    await panel.getByRole("button", { name: "Sign in", exact: true }).click();
+    await expect.poll(() => panel.getByRole("alert").textContent()).toMatch(/password/i);
+    await panel.getByLabel("Server address").first().fill("http://127.0.0.1:9");
+    await panel.getByLabel("Password").fill("pw");
+    await panel.getByRole("button", { name: "Sign in", exact: true }).click();
+    await expect.poll(() => panel.getByRole("alert").textContent()).toMatch(/CORS|reach/i);
+  });
+});
