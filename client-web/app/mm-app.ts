@@ -616,12 +616,13 @@ export class App extends LitElement {
             audioStreamIndex: intent.audioStreamIndex,
             subtitleStreamIndex: intent.subtitleStreamIndex,
             preset: intent.preset,
+            mode: intent.mode,
           },
           item.name,
           item.durationS ?? 0,
         );
         account.busy = "";
-        if (shared.ok) this.say(`You share ${item.name} with the room.`);
+        if (shared.ok) this.say(intent.mode === "broadcast" ? `You broadcast ${item.name} to the room.` : `You share ${item.name} with the room.`);
         else account.error = `Could not share ${item.name}: ${shared.error}`;
         this.requestUpdate();
         return;
@@ -637,7 +638,12 @@ export class App extends LitElement {
       `${n === 0 ? "No one watches yet" : n === 1 ? "1 person watches" : `${n} people watch`}${stalled > 0 ? `; ${stalled} waiting for the video` : ""}.`;
     return html`<div class="watching">
       ${local
-        ? html`<mm-watch-view .video=${local.video} heading=${`You share ${local.title}`} status=${viewers(local.viewers, local.stalledViewers)} controls>
+        ? html`<mm-watch-view
+            .video=${local.video}
+            heading=${local.mode === "broadcast" ? `You broadcast ${local.title}` : `You share ${local.title}`}
+            status=${viewers(local.viewers, local.stalledViewers)}
+            controls
+          >
             <button type="button" @click=${() => void this.handleJellyfin({ type: "stop-share" })}>Stop sharing</button>
           </mm-watch-view>`
         : nothing}

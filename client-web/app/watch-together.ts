@@ -22,6 +22,7 @@ const POSTER_PIXELS = 256;
 
 export interface LocalShareView {
   readonly id: string;
+  readonly mode: "relay" | "broadcast";
   readonly title: string;
   readonly video: HTMLVideoElement;
   readonly viewers: number;
@@ -39,6 +40,9 @@ export interface JoinedShareView {
 
 interface LocalShare {
   readonly id: string;
+  readonly mode: "relay" | "broadcast";
+  /** Broadcast mode: our player as tracks (the resource peers request). */
+  readonly broadcast: MediaStream | undefined;
   readonly title: string;
   readonly source: ShareSource;
   readonly video: HTMLVideoElement;
@@ -60,6 +64,8 @@ interface Joined {
 
 export class WatchTogether {
   private local: LocalShare | undefined;
+  /** Broadcast mode: the peers receiving our tracks. */
+  private readonly broadcastViewers = new Set<PeerKey>();
   private readonly joined = new Map<string, Joined>();
   private readonly offs: Array<() => void> = [];
 
@@ -73,6 +79,14 @@ export class WatchTogether {
   ) {
     this.offs.push(room.events.on("channel", ({ key, id, channel }) => this.handleChannel(key, id, channel)));
     this.offs.push(room.events.on("resource-withdrawn", ({ key, id }) => this.leave(key, id, false)));
+    this.offs.push(
+      room.events.on("local-requested", ({ key, id, active }) => {
+        if (this.local?.broadcast?.id !== id) return;
+        if (active) this.broadcastViewers.add(key);
+        else this.broadcastViewers.delete(key);
+        this.onChange();
+      }),
+    );
     this.offs.push(room.events.on("peer-left", ({ key }) => {
       for (const joined of [...this.joined.values()]) if (joined.view.key === key) this.leave(key, joined.view.id, false);
     }));
@@ -82,7 +96,8 @@ export class WatchTogether {
     const share = this.local;
     if (!share) return undefined;
     const reports = [...share.leader.viewerReports.values()];
-    return { id: share.id, title: share.title, video: share.video, viewers: share.servers.size, stalledViewers: reports.filter((r) => r.stalled).length };
+    const viewers = share.mode === "broadcast" ? this.broadcastViewers.size : share.servers.size;
+    return { id: share.id, mode: share.mode, title: share.title, video: share.video, viewers, stalledViewers: reports.filter((r) => r.stalled).length };
   }
 
   get joinedShares(): JoinedShareView[] {
@@ -114,6 +129,16 @@ export class WatchTogether {
       await source.value.stop(0);
       return err(error instanceof Error ? error.message : String(error));
     }
+    let broadcast: MediaStream | undefined;
+    if (selection.mode === "broadcast") {
+      const captured = await captureWhenPlaying(video);
+      if (!captured.ok) {
+        player.destroy();
+        await source.value.stop(0);
+        return err(captured.error);
+      }
+      broadcast = captured.value;
+    }
     const meta: ShareMeta = { share: id, title, durationS, master: source.value.masterUrl };
     const leader = new SyncLeader(video, meta, this.viewersMayControl, this.onChange);
     const servers = new Set<MediaServer>();
@@ -126,7 +151,14 @@ export class WatchTogether {
     });
     void client.reportPlaying(session());
     const progressTimer = setInterval(() => void client.reportProgress(session()), PROGRESS_REPORT_MS);
-    this.local = { id, title, source: source.value, video, player, leader, servers, client, progressTimer };
+    this.local = { id, mode: selection.mode, broadcast, title, source: source.value, video, player, leader, servers, client, progressTimer };
+    if (broadcast) {
+      // Ordinary tracks, labelled with the title: any client, keks-meet too, can show them.
+      this.broadcastViewers.clear();
+      this.room.provide({ info: { id: broadcast.id, kind: "track", trackKind: "video", label: title }, stream: broadcast });
+      this.onChange();
+      return ok(undefined);
+    }
     const resource: LocalResource = {
       info: { id, kind: SHARE_KIND, label: title },
       openChannel: (channel, peer, _request, openAnother) => {
@@ -154,7 +186,8 @@ export class WatchTogether {
     this.local = undefined;
     clearInterval(share.progressTimer);
     const position = Math.round(share.video.currentTime * 10_000_000);
-    this.room.stopProviding(share.id);
+    this.room.stopProviding(share.broadcast?.id ?? share.id);
+    for (const track of share.broadcast?.getTracks() ?? []) track.stop();
     share.leader.close();
     for (const server of share.servers) server.close();
     share.player.destroy();
@@ -277,6 +310,36 @@ export class WatchTogether {
       // No poster is no loss: the share works without one.
     }
   }
+}
+
+/** How long after the picture we wait for sound before broadcasting without it. */
+const AUDIO_TRACK_WAIT_MS = 2_000;
+/** Jellyfin's first segment can take seconds (transcode start); then the tracks need a frame. */
+const CAPTURE_TIMEOUT_MS = 30_000;
+
+/**
+ * Our player as a MediaStream. captureStream() works on hls.js's MediaSource (same origin,
+ * whatever the Jellyfin server's CORS), but its tracks exist only once media has loaded.
+ */
+async function captureWhenPlaying(video: HTMLVideoElement): Promise<Result<MediaStream, string>> {
+  const capture = (video as HTMLVideoElement & { captureStream?: () => MediaStream }).captureStream;
+  if (typeof capture !== "function") return err("this browser cannot broadcast a video (no captureStream)");
+  void video.play().catch(() => undefined);
+  const deadline = performance.now() + CAPTURE_TIMEOUT_MS;
+  while (video.readyState < HTMLMediaElement.HAVE_CURRENT_DATA) {
+    if (performance.now() > deadline) return err("the Jellyfin server did not start the video in time");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const stream = capture.call(video);
+  while (stream.getVideoTracks().length === 0) {
+    if (performance.now() > deadline) return err("the video gave no picture to broadcast");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  // The audio track follows the video one; an item without sound never gets one.
+  const audioDeadline = performance.now() + AUDIO_TRACK_WAIT_MS;
+  while (stream.getAudioTracks().length === 0 && performance.now() < audioDeadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  for (const track of stream.getVideoTracks()) track.contentHint = "motion";
+  return ok(stream);
 }
 
 function joinKey(key: PeerKey, id: string): string {

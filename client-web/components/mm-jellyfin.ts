@@ -24,6 +24,7 @@ export type JellyfinIntent =
       readonly audioStreamIndex: number | undefined;
       readonly subtitleStreamIndex: number | undefined;
       readonly preset: QualityPreset;
+      readonly mode: "relay" | "broadcast";
     }
   | { readonly type: "stop-share" };
 
@@ -75,6 +76,18 @@ export class MmJellyfin extends LitElement {
       display: flex;
       flex-direction: column;
       gap: 0.15rem;
+    }
+    label.choice {
+      flex-direction: row;
+      align-items: baseline;
+      gap: 0.4rem;
+    }
+    fieldset {
+      border: 1px solid var(--text-muted, #4a5360);
+      border-radius: var(--radius, 10px);
+      display: flex;
+      flex-direction: column;
+      gap: 0.3rem;
     }
     input,
     select,
@@ -308,27 +321,38 @@ export class MmJellyfin extends LitElement {
       <h3><bdi>${item.name}</bdi></h3>
       <p class="meta">${[item.detail, item.year, formatDuration(item.durationS)].filter(Boolean).join(" · ")}</p>
       <form @submit=${(e: SubmitEvent) => this.onShare(e, item)}>
-        <label
-          >Audio
-          <select name="audio">
+        <div class="field">
+          <label for="audio">Audio</label>
+          <select id="audio" name="audio">
             ${item.audio.map((t) => html`<option value=${t.index} ?selected=${t.index === item.defaultAudio}>${t.label}</option>`)}
           </select>
-        </label>
-        <label
-          >Subtitles
-          <select name="subtitle">
+        </div>
+        <div class="field">
+          <label for="subtitle">Subtitles</label>
+          <select id="subtitle" name="subtitle">
             <option value="">None</option>
             ${item.subtitles.map((t) => html`<option value=${t.index} ?selected=${t.index === item.defaultSubtitle}>${t.label}</option>`)}
           </select>
-        </label>
-        <label
-          >Quality
-          <select name="preset">
+        </div>
+        <div class="field">
+          <label for="preset">Quality</label>
+          <select id="preset" name="preset">
             <option value="480p">480p (1.5 Mbit/s per viewer)</option>
             <option value="720p" selected>720p (3 Mbit/s per viewer)</option>
             <option value="1080p">1080p (6 Mbit/s per viewer)</option>
           </select>
-        </label>
+        </div>
+        <fieldset>
+          <legend>How the others get it</legend>
+          <label class="choice"
+            ><input type="radio" name="mode" value="relay" checked /> Stream (best picture, subtitles as text; their browser plays the
+            stream)</label
+          >
+          <label class="choice"
+            ><input type="radio" name="mode" value="broadcast" /> Broadcast your player (works in any browser; subtitles burned in;
+            uses more of your upload and processor)</label
+          >
+        </fieldset>
         <button class="primary" type="submit">Share with the room</button>
       </form>
     </section>`;
@@ -355,6 +379,7 @@ export class MmJellyfin extends LitElement {
       audioStreamIndex: audio === "" ? undefined : Number(audio),
       subtitleStreamIndex: subtitle === "" ? undefined : Number(subtitle),
       preset: preset === "480p" || preset === "1080p" ? preset : "720p",
+      mode: data.get("mode") === "broadcast" ? "broadcast" : "relay",
     });
   }
 

@@ -20,6 +20,11 @@ export interface ShareSelection {
   readonly audioStreamIndex?: number | undefined;
   readonly subtitleStreamIndex?: number | undefined;
   readonly preset: "480p" | "720p" | "1080p";
+  /**
+   * relay: viewers play the HLS stream themselves (text subtitles as a WebVTT rendition).
+   * broadcast: viewers get our player as ordinary tracks, so subtitles must be burned in.
+   */
+  readonly mode: "relay" | "broadcast";
 }
 
 export interface ServedMedia {
@@ -74,7 +79,7 @@ export class ShareSource {
       playSessionId: info.value.PlaySessionId,
       audioStreamIndex: selection.audioStreamIndex,
       subtitleStreamIndex: selection.subtitleStreamIndex,
-      subtitleMethod: "Hls",
+      subtitleMethod: selection.mode === "broadcast" ? "Encode" : "Hls",
       preset: selection.preset,
     });
     return ok(new ShareSource(client, shareId, info.value.PlaySessionId, selection, master));

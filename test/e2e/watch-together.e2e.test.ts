@@ -50,6 +50,21 @@ async function join(secret: string, username: string): Promise<Page> {
   return page;
 }
 
+/** Signs `page` in to the fixture in the Jellyfin panel and opens Fixture Movie's share form. */
+async function openMovie(page: Page, options: { axe?: boolean } = {}) {
+  await page.keyboard.press("Shift+J");
+  const panel = page.getByRole("complementary", { name: "Jellyfin" });
+  await panel.getByLabel("Server address").first().fill(fixture.url);
+  await panel.getByLabel("User name").fill("alice");
+  await panel.getByLabel("Password").fill("pw");
+  if (options.axe) expect(await runAxe(page), "the sign-in form").toEqual([]);
+  await panel.getByRole("button", { name: "Sign in", exact: true }).click();
+  await panel.getByText("as alice").waitFor();
+  await panel.getByRole("button", { name: /Movies/ }).click();
+  await panel.getByRole("button", { name: /Fixture Movie/ }).click();
+  return panel;
+}
+
 interface Sample {
   /** This machine's clock (all pages share it), ms. */
   readonly at: number;
@@ -87,17 +102,8 @@ describe("watch together (relay mode)", () => {
     const val = await join(secret, "val");
 
     // Sign in and share from the panel.
-    await sam.keyboard.press("Shift+J");
-    const panel = sam.getByRole("complementary", { name: "Jellyfin" });
-    await panel.getByLabel("Server address").first().fill(fixture.url);
-    await panel.getByLabel("User name").fill("alice");
-    await panel.getByLabel("Password").fill("pw");
-    expect(await runAxe(sam), "the sign-in form").toEqual([]);
-    await panel.getByRole("button", { name: "Sign in", exact: true }).click();
-    await panel.getByText("as alice").waitFor();
-    await panel.getByRole("button", { name: /Movies/ }).click();
-    await panel.getByRole("button", { name: /Fixture Movie/ }).click();
-    await panel.getByLabel("Subtitles").selectOption({ index: 1 });
+    const panel = await openMovie(sam, { axe: true });
+    await panel.getByLabel("Subtitles", { exact: true }).selectOption({ index: 1 });
     expect(await runAxe(sam), "the library and the share form").toEqual([]);
     await panel.getByRole("button", { name: "Share with the room" }).click();
     await sam.getByRole("heading", { name: "You share Fixture Movie" }).waitFor();
@@ -168,6 +174,56 @@ describe("watch together (relay mode)", () => {
     await expect.poll(() => fixture.log().some((entry) => entry.method === "DELETE" && entry.path === "/Videos/ActiveEncodings")).toBe(true);
     expect(fixture.log().some((entry) => entry.path === "/Sessions/Playing/Stopped")).toBe(true);
     for (const page of [sam, vic, val]) expect(pageErrors(page)).toEqual([]);
+  });
+
+  it("broadcast mode: a viewer gets the sharer's player as video frames and sound", async () => {
+    const secret = randomRoomSecret();
+    const sam = await join(secret, "sam");
+    const vic = await join(secret, "vic");
+    const panel = await openMovie(sam);
+    await panel.getByLabel(/Broadcast your player/).check();
+    await panel.getByRole("button", { name: "Share with the room" }).click();
+    await sam.getByRole("heading", { name: "You broadcast Fixture Movie" }).waitFor({ timeout: 30_000 });
+
+    const tile = vic.getByRole("group", { name: "sam", exact: true });
+    await tile.getByRole("button", { name: "Show Fixture Movie" }).click();
+    const video = tile.locator("mm-stream-view video");
+    await video.waitFor();
+    const frame = await video.evaluate(
+      (element) =>
+        new Promise<{ width: number; height: number }>((resolve) =>
+          (element as HTMLVideoElement).requestVideoFrameCallback((_now, meta) => resolve({ width: meta.width, height: meta.height })),
+        ),
+    );
+    expect(frame.width).toBeGreaterThan(0);
+    // The fixture's 440 Hz tone arrives with the picture.
+    const level = await video.evaluate(
+      (element) =>
+        new Promise<number>((resolve) => {
+          const context = new AudioContext();
+          const analyser = context.createAnalyser();
+          context.createMediaStreamSource((element as HTMLVideoElement).srcObject as MediaStream).connect(analyser);
+          const samples = new Float32Array(analyser.fftSize);
+          let peak = 0;
+          const timer = setInterval(() => {
+            analyser.getFloatTimeDomainData(samples);
+            let sum = 0;
+            for (const s of samples) sum += s * s;
+            peak = Math.max(peak, Math.sqrt(sum / samples.length));
+          }, 50);
+          setTimeout(() => {
+            clearInterval(timer);
+            void context.close();
+            resolve(peak);
+          }, 1500);
+        }),
+    );
+    expect(level).toBeGreaterThan(0.01);
+    await sam.getByRole("heading", { name: "You broadcast Fixture Movie" }).locator("..").getByText("1 person watches.").waitFor();
+
+    await sam.getByRole("button", { name: "Stop sharing" }).first().click();
+    await tile.getByRole("button", { name: "Show Fixture Movie" }).waitFor({ state: "detached" });
+    for (const page of [sam, vic]) expect(pageErrors(page)).toEqual([]);
   });
 
   it("says plainly when the password is wrong or the server cannot be reached", async () => {
