@@ -67,6 +67,8 @@ export class App extends LitElement {
     .status.bad { color: var(--danger); border-color: var(--danger); }
     .stage { display: flex; min-height: 0; }
     .main { flex: 1; display: flex; flex-direction: column; min-width: 0; overflow: auto; }
+    .watch-actions { display: flex; flex-wrap: wrap; gap: 0.4rem; align-items: center; }
+    .queue { margin: 0; padding-left: 1.5rem; }
     .watching { display: grid; gap: 0.75rem; padding: 0.75rem 0.75rem 0; grid-template-columns: repeat(auto-fit, minmax(min(100%, 24rem), 1fr)); }
     .grid { flex: 1; overflow: auto; padding: 0.75rem; display: grid; gap: 0.75rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 18rem), 1fr)); align-content: start; }
     aside { width: min(24rem, 100%); border-left: 1px solid color-mix(in srgb, var(--text-muted) 30%, transparent); background: var(--surface-raised); overflow: auto; padding: 0.75rem; position: relative; }
@@ -601,6 +603,26 @@ export class App extends LitElement {
         await this.watch.stopSharing();
         this.say("You stopped sharing the video.");
         return;
+      case "enqueue": {
+        const library = account.library;
+        if (!library) return;
+        const { item } = intent;
+        this.watch.enqueue(
+          library.client,
+          {
+            itemId: item.id,
+            mediaSourceId: item.mediaSourceId,
+            audioStreamIndex: intent.audioStreamIndex,
+            subtitleStreamIndex: intent.subtitleStreamIndex,
+            preset: intent.preset,
+            mode: intent.mode,
+          },
+          item.name,
+          item.durationS ?? 0,
+        );
+        this.say(`${item.name} is in the queue.`);
+        return;
+      }
       case "share": {
         const library = account.library;
         if (!library) return;
@@ -630,6 +652,11 @@ export class App extends LitElement {
     }
   }
 
+  private seekShare(share: { key: PeerKey; id: string; video: HTMLVideoElement | undefined }, by: number): void {
+    const at = Math.max(0, (share.video?.currentTime ?? 0) + by);
+    this.watch.requestControl(share.key, share.id, "seek", at);
+  }
+
   private renderWatching() {
     const local = this.watch.localShare;
     const joined = this.watch.joinedShares;
@@ -644,16 +671,53 @@ export class App extends LitElement {
             status=${viewers(local.viewers, local.stalledViewers)}
             controls
           >
-            <button type="button" @click=${() => void this.handleJellyfin({ type: "stop-share" })}>Stop sharing</button>
+            <div class="watch-actions">
+              <button type="button" @click=${() => void this.handleJellyfin({ type: "stop-share" })}>Stop sharing</button>
+              ${local.queue.length > 0
+                ? html`<button type="button" @click=${() => void this.watch.next()}>Play next: <bdi>${local.queue[0]}</bdi></button>`
+                : nothing}
+              ${local.mode === "relay"
+                ? html`<label
+                    ><input type="checkbox" .checked=${this.watch.viewersMayControl} @change=${(e: Event) => this.watch.setViewersMayControl((e.target as HTMLInputElement).checked)} />
+                    Let viewers pause, seek and skip</label
+                  >`
+                : nothing}
+            </div>
+            ${local.queue.length > 0
+              ? html`<ol class="queue" aria-label="Queue">
+                  ${local.queue.map(
+                    (title, index) => html`<li>
+                      <bdi>${title}</bdi>
+                      <button type="button" aria-label=${`Remove ${title} from the queue`} @click=${() => this.watch.removeFromQueue(index)}>Remove</button>
+                    </li>`,
+                  )}
+                </ol>`
+              : nothing}
           </mm-watch-view>`
         : nothing}
       ${joined.map(
         (share) => html`<mm-watch-view
           .video=${share.video}
           heading=${`${share.title} from ${this.nameOf(share.key)}`}
-          status=${share.status === "connecting" ? "Connecting…" : share.status === "failed" ? `Cannot play: ${share.message ?? "unknown error"}` : ""}
+          status=${share.status === "connecting"
+            ? "Connecting…"
+            : share.status === "failed"
+              ? `Cannot play: ${share.message ?? "unknown error"}`
+              : share.waiting > 0
+                ? `${share.waiting === 1 ? "Someone is" : `${share.waiting} people are`} waiting for the video.`
+                : ""}
         >
-          <button type="button" @click=${() => this.watch.leave(share.key, share.id)}>Stop watching</button>
+          <div class="watch-actions">
+            <button type="button" @click=${() => this.watch.leave(share.key, share.id)}>Stop watching</button>
+            ${share.control
+              ? html`<button type="button" @click=${() => this.watch.requestControl(share.key, share.id, share.sharerPlaying ? "pause" : "play")}>
+                    ${share.sharerPlaying ? "Pause for everyone" : "Play for everyone"}
+                  </button>
+                  <button type="button" @click=${() => this.seekShare(share, -10)}>Back 10 seconds</button>
+                  <button type="button" @click=${() => this.seekShare(share, 10)}>Forward 10 seconds</button>
+                  <button type="button" @click=${() => this.watch.requestControl(share.key, share.id, "next")}>Next in the queue</button>`
+              : nothing}
+          </div>
         </mm-watch-view>`,
       )}
     </div>`;

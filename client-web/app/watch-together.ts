@@ -23,6 +23,7 @@ const POSTER_PIXELS = 256;
 export interface LocalShareView {
   readonly id: string;
   readonly mode: "relay" | "broadcast";
+  readonly queue: readonly string[];
   readonly title: string;
   readonly video: HTMLVideoElement;
   readonly viewers: number;
@@ -36,6 +37,25 @@ export interface JoinedShareView {
   readonly video: HTMLVideoElement | undefined;
   readonly status: "connecting" | "playing" | "failed";
   readonly message: string | undefined;
+  /** The sharer lets viewers play, pause, seek and skip. */
+  readonly control: boolean;
+  /** Viewers (others or us) waiting for the video. */
+  readonly waiting: number;
+  readonly sharerPlaying: boolean;
+}
+
+/** One item of a share: what is playing now, or waiting in the queue. */
+export interface QueuedItem {
+  readonly client: JellyfinClient;
+  readonly selection: ShareSelection;
+  readonly title: string;
+  readonly durationS: number;
+}
+
+interface Playing {
+  readonly item: QueuedItem;
+  readonly source: ShareSource;
+  readonly player: HlsPlayer;
 }
 
 interface LocalShare {
@@ -43,13 +63,11 @@ interface LocalShare {
   readonly mode: "relay" | "broadcast";
   /** Broadcast mode: our player as tracks (the resource peers request). */
   readonly broadcast: MediaStream | undefined;
-  readonly title: string;
-  readonly source: ShareSource;
   readonly video: HTMLVideoElement;
-  readonly player: HlsPlayer;
   readonly leader: SyncLeader;
   readonly servers: Set<MediaServer>;
-  readonly client: JellyfinClient;
+  playing: Playing;
+  readonly queue: QueuedItem[];
   readonly progressTimer: ReturnType<typeof setInterval>;
 }
 
@@ -66,6 +84,9 @@ export class WatchTogether {
   private local: LocalShare | undefined;
   /** Broadcast mode: the peers receiving our tracks. */
   private readonly broadcastViewers = new Set<PeerKey>();
+  private itemCounter = 0;
+  /** Whether viewers may play, pause, seek and skip; the sharer's choice, off by default. */
+  private viewerControl = false;
   private readonly joined = new Map<string, Joined>();
   private readonly offs: Array<() => void> = [];
 
@@ -74,8 +95,6 @@ export class WatchTogether {
     private readonly onChange: () => void,
     /** Words for the user (a failed share or a viewer's trouble), said once each. */
     private readonly onNotice: (message: string) => void,
-    /** Viewers may play, pause and seek the sharer's player. */
-    private readonly viewersMayControl: () => boolean = () => false,
   ) {
     this.offs.push(room.events.on("channel", ({ key, id, channel }) => this.handleChannel(key, id, channel)));
     this.offs.push(room.events.on("resource-withdrawn", ({ key, id }) => this.leave(key, id, false)));
@@ -97,7 +116,15 @@ export class WatchTogether {
     if (!share) return undefined;
     const reports = [...share.leader.viewerReports.values()];
     const viewers = share.mode === "broadcast" ? this.broadcastViewers.size : share.servers.size;
-    return { id: share.id, mode: share.mode, title: share.title, video: share.video, viewers, stalledViewers: reports.filter((r) => r.stalled).length };
+    return {
+      id: share.id,
+      mode: share.mode,
+      queue: share.queue.map((item) => item.title),
+      title: share.playing.item.title,
+      video: share.video,
+      viewers,
+      stalledViewers: reports.filter((r) => r.stalled).length,
+    };
   }
 
   get joinedShares(): JoinedShareView[] {
@@ -114,44 +141,31 @@ export class WatchTogether {
   async share(client: JellyfinClient, selection: ShareSelection, title: string, durationS: number): Promise<Result<void, string>> {
     await this.stopSharing();
     const id = crypto.randomUUID();
-    const source = await ShareSource.open(client, id, selection);
-    if (!source.ok) return err(source.error);
+    const item: QueuedItem = { client, selection, title, durationS };
     const video = document.createElement("video");
     video.playsInline = true;
-    const fetchLocal: FetchMedia = async (url) => {
-      const result = await source.value.get(url);
-      return result.ok ? result : err({ status: result.error.status, message: result.error.message });
-    };
-    let player: HlsPlayer;
-    try {
-      player = await playShare(video, source.value.masterUrl, fetchLocal);
-    } catch (error) {
-      await source.value.stop(0);
-      return err(error instanceof Error ? error.message : String(error));
-    }
+    const playing = await this.startItem(id, item, video);
+    if (!playing.ok) return playing;
     let broadcast: MediaStream | undefined;
     if (selection.mode === "broadcast") {
       const captured = await captureWhenPlaying(video);
       if (!captured.ok) {
-        player.destroy();
-        await source.value.stop(0);
+        await this.endItem(playing.value, 0);
         return err(captured.error);
       }
       broadcast = captured.value;
     }
-    const meta: ShareMeta = { share: id, title, durationS, master: source.value.masterUrl };
-    const leader = new SyncLeader(video, meta, this.viewersMayControl, this.onChange);
+    const leader = new SyncLeader(video, this.metaOf(id, playing.value), () => this.viewerControl, this.onChange, () => void this.next());
     const servers = new Set<MediaServer>();
-    const session = () => ({
-      itemId: selection.itemId,
-      mediaSourceId: selection.mediaSourceId,
-      playSessionId: source.value.playSessionId,
-      positionTicks: Math.round(video.currentTime * 10_000_000),
-      isPaused: video.paused,
+    const progressTimer = setInterval(() => {
+      const share = this.local;
+      if (share) void share.playing.item.client.reportProgress(this.report(share.playing, video));
+    }, PROGRESS_REPORT_MS);
+    const share: LocalShare = { id, mode: selection.mode, broadcast, video, leader, servers, playing: playing.value, queue: [], progressTimer };
+    this.local = share;
+    video.addEventListener("ended", () => {
+      if (this.local === share && share.queue.length > 0) void this.next();
     });
-    void client.reportPlaying(session());
-    const progressTimer = setInterval(() => void client.reportProgress(session()), PROGRESS_REPORT_MS);
-    this.local = { id, mode: selection.mode, broadcast, title, source: source.value, video, player, leader, servers, client, progressTimer };
     if (broadcast) {
       // Ordinary tracks, labelled with the title: any client, keks-meet too, can show them.
       this.broadcastViewers.clear();
@@ -159,22 +173,63 @@ export class WatchTogether {
       this.onChange();
       return ok(undefined);
     }
-    const resource: LocalResource = {
-      info: { id, kind: SHARE_KIND, label: title },
-      openChannel: (channel, peer, _request, openAnother) => {
-        const server = new MediaServer(channel, (url) => source.value.get(url), (message) => console.warn(`meshmeet: a viewer broke the media protocol: ${message}`));
-        servers.add(server);
-        channel.addEventListener("close", () => {
-          servers.delete(server);
-          this.onChange();
-        });
-        leader.addViewer(peer, openAnother(SYNC_PROTOCOL));
-        this.onChange();
-      },
-    };
-    this.room.provide(resource);
+    this.room.provide(this.shareResource(share, title));
     void this.sendPoster(client, selection.itemId, id);
-    void video.play().catch(() => undefined);
+    this.onChange();
+    return ok(undefined);
+  }
+
+  get viewersMayControl(): boolean {
+    return this.viewerControl;
+  }
+
+  setViewersMayControl(allowed: boolean): void {
+    this.viewerControl = allowed;
+    this.local?.leader.controlChanged();
+    this.onChange();
+  }
+
+  /** Adds an item to the running share's queue (same mode as the share). */
+  enqueue(client: JellyfinClient, selection: ShareSelection, title: string, durationS: number): void {
+    const share = this.local;
+    if (!share) return;
+    share.queue.push({ client, selection: { ...selection, mode: share.mode }, title, durationS });
+    this.onChange();
+  }
+
+  removeFromQueue(index: number): void {
+    this.local?.queue.splice(index, 1);
+    this.onChange();
+  }
+
+  /**
+   * Plays the next queued item: a new transcode on the Jellyfin server (the old one is stopped),
+   * viewers reload (relay) or simply keep receiving our player (broadcast).
+   */
+  async next(): Promise<Result<void, string>> {
+    const share = this.local;
+    const item = share?.queue.shift();
+    if (!share || !item) return err("the queue is empty");
+    this.onChange();
+    const previous = share.playing;
+    const position = Math.round(share.video.currentTime * 10_000_000);
+    previous.player.destroy();
+    const playing = await this.startItem(share.id, item, share.video);
+    void this.endItem(previous, position);
+    if (this.local !== share) {
+      if (playing.ok) await this.endItem(playing.value, 0);
+      return err("the share ended");
+    }
+    if (!playing.ok) {
+      this.onNotice(`Could not play ${item.title}: ${playing.error}`);
+      return playing;
+    }
+    share.playing = playing.value;
+    share.leader.changeItem(this.metaOf(share.id, playing.value));
+    // The offer's label follows the item, so people who have not joined see what is on.
+    if (share.broadcast) this.room.provide({ info: { id: share.broadcast.id, kind: "track", trackKind: "video", label: item.title }, stream: share.broadcast });
+    else this.room.provide(this.shareResource(share, item.title));
+    void this.sendPoster(item.client, item.selection.itemId, share.id);
     this.onChange();
     return ok(undefined);
   }
@@ -190,9 +245,71 @@ export class WatchTogether {
     for (const track of share.broadcast?.getTracks() ?? []) track.stop();
     share.leader.close();
     for (const server of share.servers) server.close();
-    share.player.destroy();
+    share.playing.player.destroy();
     this.onChange();
-    await share.source.stop(position);
+    await this.endItem(share.playing, position);
+  }
+
+  private async startItem(shareId: string, item: QueuedItem, video: HTMLVideoElement): Promise<Result<Playing, string>> {
+    // Each item mints its own URL space, so a request for the previous item's URL can never be
+    // answered with this one's bytes.
+    const source = await ShareSource.open(item.client, `${shareId}-${++this.itemCounter}`, item.selection);
+    if (!source.ok) return err(source.error);
+    const fetchLocal: FetchMedia = async (url) => {
+      const result = await source.value.get(url);
+      return result.ok ? result : err({ status: result.error.status, message: result.error.message });
+    };
+    try {
+      const player = await playShare(video, source.value.masterUrl, fetchLocal);
+      const playing: Playing = { item, source: source.value, player };
+      void item.client.reportPlaying(this.report(playing, video));
+      void video.play().catch(() => undefined);
+      return ok(playing);
+    } catch (error) {
+      await source.value.stop(0);
+      return err(error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  /** Tells Jellyfin playback stopped and ends its transcode. */
+  private async endItem(playing: Playing, positionTicks: number): Promise<void> {
+    await playing.source.stop(positionTicks);
+  }
+
+  private report(playing: Playing, video: HTMLVideoElement) {
+    return {
+      itemId: playing.item.selection.itemId,
+      mediaSourceId: playing.item.selection.mediaSourceId,
+      playSessionId: playing.source.playSessionId,
+      positionTicks: Math.round(video.currentTime * 10_000_000),
+      isPaused: video.paused,
+    };
+  }
+
+  private metaOf(shareId: string, playing: Playing): ShareMeta {
+    return { share: shareId, title: playing.item.title, durationS: playing.item.durationS, master: playing.source.masterUrl };
+  }
+
+  /** The relay-mode offer: each request opens the viewer's media and control channels. */
+  private shareResource(share: LocalShare, title: string): LocalResource {
+    return {
+      info: { id: share.id, kind: SHARE_KIND, label: title },
+      openChannel: (channel, peer, _request, openAnother) => {
+        // Always the current item's source: after "next" old URLs answer 404 and viewers reload.
+        const server = new MediaServer(
+          channel,
+          (url) => (this.local === share ? share.playing.source.get(url) : Promise.resolve(err({ status: 404 as const, message: "the share ended" }))),
+          (message) => console.warn(`meshmeet: a viewer broke the media protocol: ${message}`),
+        );
+        share.servers.add(server);
+        channel.addEventListener("close", () => {
+          share.servers.delete(server);
+          this.onChange();
+        });
+        share.leader.addViewer(peer, openAnother(SYNC_PROTOCOL));
+        this.onChange();
+      },
+    };
   }
 
   // ---- watching -------------------------------------------------------------------------------
@@ -202,7 +319,7 @@ export class WatchTogether {
     if (this.joined.has(k)) return;
     const title = this.room.peer(key)?.resources.get(id)?.info.label ?? "Shared video";
     this.joined.set(k, {
-      view: { key, id, title, video: undefined, status: "connecting", message: undefined },
+      view: { key, id, title, video: undefined, status: "connecting", message: undefined, control: false, waiting: 0, sharerPlaying: false },
       media: undefined,
       follower: undefined,
       player: undefined,
@@ -226,8 +343,8 @@ export class WatchTogether {
     this.onChange();
   }
 
-  /** Asks the sharer to play, pause or seek (obeyed only if the sharer allows it). */
-  requestControl(key: PeerKey, id: string, action: "play" | "pause" | "seek", pos?: number): void {
+  /** Asks the sharer to play, pause, seek or skip (obeyed only if the sharer allows it). */
+  requestControl(key: PeerKey, id: string, action: "play" | "pause" | "seek" | "next", pos?: number): void {
     this.joined.get(joinKey(key, id))?.follower?.request(action, pos);
   }
 
@@ -252,6 +369,10 @@ export class WatchTogether {
           void this.load(joined);
         },
         end: () => this.leave(key, id, false),
+        status: ({ control, waiting, playing }) => {
+          joined.view = { ...joined.view, control, waiting, sharerPlaying: playing };
+          this.onChange();
+        },
       });
     } else {
       joined.media?.close();

@@ -19,7 +19,7 @@ export type JellyfinIntent =
   | { readonly type: "forget"; readonly serverUrl: string }
   | { readonly type: "sign-out" }
   | {
-      readonly type: "share";
+      readonly type: "share" | "enqueue";
       readonly item: ItemDetails;
       readonly audioStreamIndex: number | undefined;
       readonly subtitleStreamIndex: number | undefined;
@@ -353,7 +353,10 @@ export class MmJellyfin extends LitElement {
             uses more of your upload and processor)</label
           >
         </fieldset>
-        <button class="primary" type="submit">Share with the room</button>
+        <div class="row">
+          <button class="primary" type="submit">${this.sharingTitle ? "Share instead" : "Share with the room"}</button>
+          ${this.sharingTitle ? html`<button type="submit" name="queue" value="1">Add to the queue</button>` : nothing}
+        </div>
       </form>
     </section>`;
   }
@@ -370,11 +373,12 @@ export class MmJellyfin extends LitElement {
   private onShare(event: SubmitEvent, item: ItemDetails): void {
     event.preventDefault();
     const data = new FormData(event.target as HTMLFormElement);
+    const queue = (event.submitter as HTMLButtonElement | null)?.name === "queue";
     const audio = String(data.get("audio") ?? "");
     const subtitle = String(data.get("subtitle") ?? "");
     const preset = String(data.get("preset") ?? "720p");
     this.fire({
-      type: "share",
+      type: queue ? "enqueue" : "share",
       item,
       audioStreamIndex: audio === "" ? undefined : Number(audio),
       subtitleStreamIndex: subtitle === "" ? undefined : Number(subtitle),

@@ -21,6 +21,14 @@ export interface FollowerEvents {
   /** The share's description arrived or the item changed: (re)load `meta.master`. */
   meta(meta: ShareMeta & { epoch: number }): void;
   end(): void;
+  /** What the viewer's interface shows of the sharer changed (control allowed, others waiting). */
+  status(status: FollowerStatus): void;
+}
+
+export interface FollowerStatus {
+  readonly control: boolean;
+  readonly waiting: number;
+  readonly playing: boolean;
 }
 
 export class SyncFollower {
@@ -105,7 +113,17 @@ export class SyncFollower {
       case "state":
         // Stale (reordered or from the previous item) states are ignored.
         if (message.epoch !== this.epoch || (this.state && message.seq <= this.state.seq)) return;
-        this.state = message;
+        {
+          const before = this.state;
+          this.state = message;
+          if (
+            before?.control !== message.control ||
+            before?.waiting !== message.waiting ||
+            before?.playing !== message.playing
+          ) {
+            this.events.status({ control: message.control === true, waiting: message.waiting ?? 0, playing: message.playing });
+          }
+        }
         this.steer();
         return;
       case "pong":

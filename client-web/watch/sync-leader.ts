@@ -40,6 +40,8 @@ export class SyncLeader {
     /** Whether viewers' play/pause/seek requests are obeyed. */
     private readonly allowViewerControl: () => boolean,
     private readonly onViewersChange: () => void,
+    /** A viewer asked for the next item (obeyed only when viewers may control). */
+    private readonly onNextRequested: () => void = () => undefined,
   ) {
     for (const type of VIDEO_EVENTS) video.addEventListener(type, this.onVideoEvent);
     this.timer = setInterval(() => this.broadcastState(), HEARTBEAT_MS);
@@ -66,6 +68,11 @@ export class SyncLeader {
       this.reports.delete(viewer);
       this.onViewersChange();
     });
+  }
+
+  /** The sharer changed whether viewers may control: tell them now. */
+  controlChanged(): void {
+    this.broadcastState();
   }
 
   /** Another item from the queue: viewers reload from `meta.master`. */
@@ -105,6 +112,8 @@ export class SyncLeader {
       pos: this.video.currentTime,
       rate: this.video.playbackRate,
       at: clockNow(),
+      control: this.allowViewerControl(),
+      waiting: [...this.reports.values()].filter((r) => r.stalled).length,
     };
   }
 
@@ -124,15 +133,20 @@ export class SyncLeader {
       case "ping":
         this.send(channel, { t: "pong", t0: message.t0, t1: received, t2: clockNow() });
         return;
-      case "vstate":
+      case "vstate": {
+        const before = this.reports.get(viewer)?.stalled;
         this.reports.set(viewer, { pos: message.pos, ahead: message.ahead, stalled: message.stalled });
+        // Everyone hears at once when someone starts or stops waiting for the video.
+        if (before !== message.stalled) this.broadcastState();
         this.onViewersChange();
         return;
+      }
       case "req":
         if (!this.allowViewerControl()) return;
         if (message.action === "play") void this.video.play().catch(() => undefined);
         else if (message.action === "pause") this.video.pause();
-        else if (message.action === "seek" && message.pos !== undefined) this.video.currentTime = message.pos;
+        else if (message.action === "seek" && message.pos !== undefined) this.video.currentTime = Math.min(message.pos, this.video.duration || message.pos);
+        else if (message.action === "next") this.onNextRequested();
         return;
       default:
         return; // nothing else is for the sharer

@@ -83,3 +83,17 @@ describe("sync messages", () => {
     }
   });
 });
+
+describe("state extensions: control and waiting", () => {
+  const base = { t: "state", epoch: 1, seq: 2, playing: true, buffering: false, pos: 3, rate: 1, at: 4 } as const;
+  it("round-trips them and leaves them out when absent", () => {
+    const full = { ...base, control: true, waiting: 2 };
+    expect(parseSyncMessage(encodeSyncMessage(full))).toEqual({ ok: true, value: full });
+    expect(parseSyncMessage(encodeSyncMessage(base))).toEqual({ ok: true, value: base });
+  });
+  it("refuses wrong types", () => {
+    expect(parseSyncMessage(JSON.stringify({ ...base, control: "yes" })).ok).toBe(false);
+    expect(parseSyncMessage(JSON.stringify({ ...base, waiting: -1 })).ok).toBe(false);
+    expect(parseSyncMessage(JSON.stringify({ ...base, waiting: 1.5 })).ok).toBe(false);
+  });
+});

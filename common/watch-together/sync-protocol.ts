@@ -58,6 +58,10 @@ export type SyncMessage =
       readonly rate: number;
       /** Sharer clock, ms. */
       readonly at: number;
+      /** Viewers may ask to play, pause, seek and skip (the sharer's setting). Absent: no. */
+      readonly control?: boolean;
+      /** How many viewers are waiting for the video (stalled), so everyone can see it. */
+      readonly waiting?: number;
     }
   | { readonly t: "ping"; readonly t0: number }
   | { readonly t: "pong"; readonly t0: number; readonly t1: number; readonly t2: number }
@@ -84,8 +88,8 @@ export function encodeSyncMessage(message: SyncMessage): string {
       return JSON.stringify({ t: "meta", share, title, durationS, master, epoch });
     }
     case "state": {
-      const { epoch, seq, playing, buffering, pos, rate, at } = message;
-      return JSON.stringify({ t: "state", epoch, seq, playing, buffering, pos, rate, at });
+      const { epoch, seq, playing, buffering, pos, rate, at, control, waiting } = message;
+      return JSON.stringify({ t: "state", epoch, seq, playing, buffering, pos, rate, at, control, waiting });
     }
     case "ping":
       return JSON.stringify({ t: "ping", t0: message.t0 });
@@ -161,6 +165,12 @@ export function parseSyncMessage(text: string): Result<SyncMessage, SyncProtocol
   for (const [field, check, expected] of FIELDS[t]) {
     if (!check(m[field])) return err({ code: "bad_message", message: `${t}.${field} must be ${expected}` });
   }
+  if (t === "state" && m["control"] !== undefined && typeof m["control"] !== "boolean") {
+    return err({ code: "bad_message", message: "state.control must be a boolean when present" });
+  }
+  if (t === "state" && m["waiting"] !== undefined && !(Number.isSafeInteger(m["waiting"]) && (m["waiting"] as number) >= 0 && (m["waiting"] as number) <= 1000)) {
+    return err({ code: "bad_message", message: "state.waiting must be a small non-negative integer when present" });
+  }
   if (t === "req" && m["pos"] !== undefined && !isNonNegativeFinite(m["pos"])) {
     return err({ code: "bad_message", message: "req.pos must be a finite number ≥ 0 when present" });
   }
@@ -177,7 +187,18 @@ function pick(t: SyncMessageType, m: JsonObject): SyncMessage {
     case "meta":
       return { t, share: s("share"), title: s("title"), durationS: n("durationS"), master: s("master"), epoch: n("epoch") };
     case "state":
-      return { t, epoch: n("epoch"), seq: n("seq"), playing: b("playing"), buffering: b("buffering"), pos: n("pos"), rate: n("rate"), at: n("at") };
+      return {
+        t,
+        epoch: n("epoch"),
+        seq: n("seq"),
+        playing: b("playing"),
+        buffering: b("buffering"),
+        pos: n("pos"),
+        rate: n("rate"),
+        at: n("at"),
+        ...(typeof m["control"] === "boolean" ? { control: m["control"] } : {}),
+        ...(typeof m["waiting"] === "number" ? { waiting: m["waiting"] } : {}),
+      };
     case "ping":
       return { t, t0: n("t0") };
     case "pong":

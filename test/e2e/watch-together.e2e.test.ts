@@ -176,6 +176,46 @@ describe("watch together (relay mode)", () => {
     for (const page of [sam, vic, val]) expect(pageErrors(page)).toEqual([]);
   });
 
+  it("a queue with next (also asked by a viewer the sharer lets control), and viewer play/pause requests", async () => {
+    const secret = randomRoomSecret();
+    const sam = await join(secret, "sam");
+    const vic = await join(secret, "vic");
+    const panel = await openMovie(sam);
+    await panel.getByRole("button", { name: "Share with the room" }).click();
+    await sam.getByRole("heading", { name: "You share Fixture Movie" }).waitFor();
+    // Browse to an episode and queue it.
+    await panel.getByRole("button", { name: "Libraries" }).click();
+    await panel.getByRole("button", { name: /^Shows/ }).click();
+    await panel.getByRole("button", { name: /^Fixture Series/ }).click();
+    await panel.getByRole("button", { name: /^Season 1/ }).click();
+    await panel.getByRole("button", { name: /^Episode Two/ }).click();
+    await panel.getByRole("button", { name: "Add to the queue" }).click();
+    await sam.getByRole("list", { name: "Queue" }).getByText("Episode Two").waitFor();
+
+    await vic.getByRole("group", { name: "sam", exact: true }).getByRole("button", { name: "Watch Fixture Movie with sam" }).click();
+    await expect.poll(async () => (await sample(vic, /^Fixture Movie from sam/)).pos, { timeout: 15_000 }).toBeGreaterThan(0.5);
+
+    // Without the sharer's permission a viewer has no controls; with it, it pauses everyone.
+    const viewerView = vic.locator("mm-watch-view");
+    expect(await viewerView.getByRole("button", { name: "Pause for everyone" }).count()).toBe(0);
+    await sam.getByLabel("Let viewers pause, seek and skip").check();
+    await viewerView.getByRole("button", { name: "Pause for everyone" }).click();
+    await expect.poll(async () => (await sample(sam, /^You share Fixture Movie/)).paused, { timeout: 2000 }).toBe(true);
+    await viewerView.getByRole("button", { name: "Play for everyone" }).click();
+    await expect.poll(async () => (await sample(sam, /^You share Fixture Movie/)).paused, { timeout: 2000 }).toBe(false);
+
+    // The viewer asks for the next item: both switch to Episode Two, and the old transcode ends.
+    const stopsBefore = fixture.log().filter((e) => e.method === "DELETE" && e.path === "/Videos/ActiveEncodings").length;
+    await viewerView.getByRole("button", { name: "Next in the queue" }).click();
+    await sam.getByRole("heading", { name: "You share Episode Two" }).waitFor();
+    await vic.getByRole("heading", { name: /^Episode Two from sam/ }).waitFor();
+    await expect.poll(async () => (await sample(vic, /^Episode Two from sam/)).pos, { timeout: 15_000 }).toBeGreaterThan(0.5);
+    expect(fixture.log().filter((e) => e.method === "DELETE" && e.path === "/Videos/ActiveEncodings").length).toBeGreaterThan(stopsBefore);
+    expect(await sam.getByRole("list", { name: "Queue" }).count()).toBe(0);
+    await sam.getByRole("button", { name: "Stop sharing" }).first().click();
+    for (const page of [sam, vic]) expect(pageErrors(page)).toEqual([]);
+  });
+
   it("broadcast mode: a viewer gets the sharer's player as video frames and sound", async () => {
     const secret = randomRoomSecret();
     const sam = await join(secret, "sam");
