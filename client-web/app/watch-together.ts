@@ -173,7 +173,7 @@ export class WatchTogether {
       this.onChange();
       return ok(undefined);
     }
-    this.room.provide(this.shareResource(share, title));
+    this.room.provide(this.shareResource(share, title, durationS));
     void this.sendPoster(client, selection.itemId, id);
     this.onChange();
     return ok(undefined);
@@ -228,7 +228,7 @@ export class WatchTogether {
     share.leader.changeItem(this.metaOf(share.id, playing.value));
     // The offer's label follows the item, so people who have not joined see what is on.
     if (share.broadcast) this.room.provide({ info: { id: share.broadcast.id, kind: "track", trackKind: "video", label: item.title }, stream: share.broadcast });
-    else this.room.provide(this.shareResource(share, item.title));
+    else this.room.provide(this.shareResource(share, item.title, item.durationS));
     void this.sendPoster(item.client, item.selection.itemId, share.id);
     this.onChange();
     return ok(undefined);
@@ -260,7 +260,7 @@ export class WatchTogether {
       return result.ok ? result : err({ status: result.error.status, message: result.error.message });
     };
     try {
-      const player = await playShare(video, source.value.masterUrl, fetchLocal);
+      const player = await playShare(video, source.value.masterUrl, fetchLocal, 0, (message) => this.onNotice(`Your shared video stopped: ${message}.`));
       const playing: Playing = { item, source: source.value, player };
       void item.client.reportPlaying(this.report(playing, video));
       void video.play().catch(() => undefined);
@@ -291,9 +291,9 @@ export class WatchTogether {
   }
 
   /** The relay-mode offer: each request opens the viewer's media and control channels. */
-  private shareResource(share: LocalShare, title: string): LocalResource {
+  private shareResource(share: LocalShare, title: string, durationS: number): LocalResource {
     return {
-      info: { id: share.id, kind: SHARE_KIND, label: title },
+      info: { id: share.id, kind: SHARE_KIND, label: title, ...(durationS > 0 ? { durationS } : {}) },
       openChannel: (channel, peer, _request, openAnother) => {
         // Always the current item's source: after "next" old URLs answer 404 and viewers reload.
         const server = new MediaServer(
@@ -393,7 +393,12 @@ export class WatchTogether {
     joined.view = { ...joined.view, title: meta.title, video };
     const fetchRemote: FetchMedia = (url, signal) => media.fetch(url, signal);
     try {
-      const player = await playShare(video, meta.master, fetchRemote, follower.expectedPosition());
+      const player = await playShare(video, meta.master, fetchRemote, follower.expectedPosition(), (message) => {
+        if (token !== joined.loadToken) return;
+        joined.view = { ...joined.view, status: "failed", message };
+        this.onNotice(`Cannot play ${meta.title}: ${message}.`);
+        this.onChange();
+      });
       if (token !== joined.loadToken || !this.joined.has(joinKey(joined.view.key, joined.view.id))) {
         player.destroy();
         return;

@@ -14,7 +14,20 @@ type HlsClass = typeof HlsType;
 /** Jellyfin's first segment after a start or a seek can take seconds: the transcode spins up. */
 const FIRST_BYTE_TIMEOUT_MS = 20_000;
 
+/** A decoder hiccup is often cured by re-attaching the media; twice in a row is not a hiccup. */
+const MAX_MEDIA_RECOVERIES = 2;
+
 let hlsModule: Promise<HlsClass> | undefined;
+
+function describeFatal(Hls: HlsClass, type: string, details: string): string {
+  if (type === Hls.ErrorTypes.NETWORK_ERROR) {
+    return "the video stopped arriving (the sharer's Jellyfin server may be slow to transcode, or the connection to the sharer dropped)";
+  }
+  if (type === Hls.ErrorTypes.MEDIA_ERROR || details === Hls.ErrorDetails.MANIFEST_INCOMPATIBLE_CODECS_ERROR) {
+    return "this browser cannot decode the video; the sharer can broadcast it instead, which works in any browser";
+  }
+  return `playback failed (${details})`;
+}
 
 /** hls.js, loaded once per page from next to our bundle (scripts/build.ts puts it there). */
 export function loadHls(url: string | URL = new URL("hls.js", import.meta.url)): Promise<HlsClass> {
@@ -84,8 +97,17 @@ export interface HlsPlayer {
   destroy(): void;
 }
 
-/** Attaches hls.js to `video` and starts loading `masterUrl`. Rejects if hls.js cannot load or MSE is missing. */
-export async function playShare(video: HTMLVideoElement, masterUrl: string, fetchMedia: FetchMedia, startPosition = 0): Promise<HlsPlayer> {
+/**
+ * Attaches hls.js to `video` and starts loading `masterUrl`. Rejects if hls.js cannot load or MSE
+ * is missing. `onFatal` hears, in words for the user, when playback gave up for good.
+ */
+export async function playShare(
+  video: HTMLVideoElement,
+  masterUrl: string,
+  fetchMedia: FetchMedia,
+  startPosition = 0,
+  onFatal: (message: string) => void = () => undefined,
+): Promise<HlsPlayer> {
   const Hls = await loadHls();
   if (!Hls.isSupported()) throw new Error("this browser cannot play the stream (no Media Source Extensions)");
   const hls = new Hls({
@@ -105,6 +127,16 @@ export async function playShare(video: HTMLVideoElement, masterUrl: string, fetc
         errorRetry: { maxNumRetry: 3, retryDelayMs: 1000, maxRetryDelayMs: 8000 },
       },
     },
+  });
+  let mediaRecoveries = 0;
+  hls.on(Hls.Events.ERROR, (_event, data) => {
+    if (!data.fatal) return; // hls.js retries those itself
+    if (data.type === Hls.ErrorTypes.MEDIA_ERROR && mediaRecoveries < MAX_MEDIA_RECOVERIES) {
+      mediaRecoveries++;
+      hls.recoverMediaError();
+      return;
+    }
+    onFatal(describeFatal(Hls, data.type, data.details));
   });
   hls.attachMedia(video);
   hls.loadSource(masterUrl);

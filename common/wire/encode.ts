@@ -45,9 +45,9 @@ function relayPayload(message: RelayMessage): [string, unknown] {
     case "chat":
       return ["chat", message.content];
     case "provide": {
-      const { id, kind, trackKind, label, size, mimeType } = message.info;
+      const { id, kind, trackKind, label, size, mimeType, durationS } = message.info;
       // Absent optionals are left out (JSON.stringify drops undefined), as the web client does.
-      return ["provide", { id, kind, track_kind: trackKind, label, size, mime: mimeType }];
+      return ["provide", { id, kind, track_kind: trackKind, label, size, mime: mimeType, duration: durationS }];
     }
     case "provide_stop":
     case "request_stop":

@@ -72,6 +72,8 @@ export interface ProvideInfo {
   readonly size?: number;
   /** MIME type of a file (meshmeet extension, `mime`; keks-meet ignores it). */
   readonly mimeType?: string;
+  /** Seconds; a watch-together share's running time (meshmeet extension, `duration`). */
+  readonly durationS?: number;
 }
 
 /** The browser's RTCIceCandidateInit as keks-meet sends it. */

@@ -249,7 +249,13 @@ function parseProvide(payload: unknown): Result<ProvideInfo, WireError> {
   if (mime !== undefined && mime !== null && (typeof mime !== "string" || mime.length > MAX_MIME_CHARS)) {
     return bad(`provide.mime must be a string of at most ${MAX_MIME_CHARS} characters`);
   }
+  const duration = payload.duration;
+  // Up to a week: longer is no film, and the UI formats it.
+  if (duration !== undefined && duration !== null && !(typeof duration === "number" && Number.isFinite(duration) && duration >= 0 && duration <= 604_800)) {
+    return bad("provide.duration must be a number of seconds (0 to a week) or null");
+  }
   const info: { -readonly [K in keyof ProvideInfo]: ProvideInfo[K] } = { id: id.value, kind: payload.kind };
+  if (typeof duration === "number") info.durationS = duration;
   if (typeof mime === "string") info.mimeType = mime;
   if (trackKind === "audio" || trackKind === "video") info.trackKind = trackKind;
   if (label.value !== undefined) info.label = label.value;

@@ -109,6 +109,10 @@ describe("watch together (relay mode)", () => {
     await sam.getByRole("heading", { name: "You share Fixture Movie" }).waitFor();
     const sharedAt = Date.now();
 
+    // Before joining, the offer shows title, running time and poster.
+    const offer = vic.getByRole("group", { name: "sam", exact: true });
+    await offer.getByText("30 s").waitFor();
+    await offer.getByRole("img", { name: "Poster of Fixture Movie" }).waitFor();
     // Both viewers join from the sharer's tile.
     for (const viewer of [vic, val]) {
       await viewer.getByRole("group", { name: "sam", exact: true }).getByRole("button", { name: "Watch Fixture Movie with sam" }).click();
