@@ -270,6 +270,28 @@ describe("watch together (relay mode)", () => {
     for (const page of [sam, vic]) expect(pageErrors(page)).toEqual([]);
   });
 
+  it("signs in with Quick Connect, remembers the server in this browser, and forgets it", async () => {
+    fixture.configure({ quickConnectAutoApproveAfterPolls: 1 });
+    const secret = randomRoomSecret();
+    const sam = await join(secret, "sam");
+    await sam.keyboard.press("Shift+J");
+    const panel = sam.getByRole("complementary", { name: "Jellyfin" });
+    await panel.getByLabel("Server address").first().fill(fixture.url);
+    await panel.getByRole("button", { name: "Sign in with Quick Connect" }).click();
+    await panel.getByText("123456").waitFor();
+    await panel.getByText("as alice").waitFor({ timeout: 15_000 });
+
+    // A new page of the same browser profile finds the saved sign-in.
+    const again = await openPage(browser, `${origin}/room#${secret}?username=sam2`, { context: sam.context() });
+    await again.keyboard.press("Shift+J");
+    const panel2 = again.getByRole("complementary", { name: "Jellyfin" });
+    await panel2.getByRole("button", { name: "Use" }).click();
+    await panel2.getByText("as alice").waitFor();
+    await panel2.getByRole("button", { name: "Sign out" }).click();
+    await panel2.getByRole("button", { name: `Forget ${fixture.url}` }).click();
+    await panel2.getByRole("heading", { name: "Your servers" }).waitFor({ state: "detached" });
+  });
+
   it("says plainly when the password is wrong or the server cannot be reached", async () => {
     const sam = await join(randomRoomSecret(), "sam");
     await sam.keyboard.press("Shift+J");
