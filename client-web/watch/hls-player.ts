@@ -109,7 +109,7 @@ export async function playShare(
   onFatal: (message: string) => void = () => undefined,
 ): Promise<HlsPlayer> {
   const Hls = await loadHls();
-  if (!Hls.isSupported()) throw new Error("this browser cannot play the stream (no Media Source Extensions)");
+  if (!Hls.isSupported()) throw new Error("this browser cannot play the stream (no Media Source Extensions); the sharer can broadcast it instead, which works in any browser");
   const hls = new Hls({
     loader: channelLoader(fetchMedia),
     // Our CSP allows workers only from our own origin, and fMP4 needs little transmuxing.
