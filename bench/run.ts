@@ -14,9 +14,10 @@ import { fileTransferBenchmark } from "./file-transfer.js";
 import { joinLatencyBenchmark } from "./join-latency.js";
 import { relayBenchmark } from "./relay-load.js";
 import { rnnoiseBenchmark } from "./rnnoise.js";
+import { watchTogetherBenchmark } from "./watch-together.js";
 import type { Benchmark, Figure, Goal } from "./types.js";
 
-const BENCHMARKS: readonly Benchmark[] = [relayBenchmark, joinLatencyBenchmark, fileTransferBenchmark, rnnoiseBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [relayBenchmark, joinLatencyBenchmark, fileTransferBenchmark, rnnoiseBenchmark, watchTogetherBenchmark];
 
 const RESULTS_PATH = fileURLToPath(new URL("./results.json", import.meta.url));
 

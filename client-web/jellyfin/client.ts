@@ -405,7 +405,7 @@ export class JellyfinClient {
   /**
    * The HLS master playlist URL, built by hand (jellyfin.md §3.0 step 2) rather than taken from
    * `TranscodingUrl`, whose shape is not a documented contract. The token rides as `ApiKey` so
-   * the relative child URIs inherit it; `fetchMedia` sends the header too.
+   * the relative child URIs inherit it, and `fetchMedia` then needs no header (no preflight).
    */
   masterUrl(options: MasterUrlOptions): string {
     const preset = PRESETS[options.preset];
@@ -468,7 +468,11 @@ export class JellyfinClient {
       return err({ kind: "bad_response", message: `Refusing to send the Jellyfin token to ${target.origin}: it is not the Jellyfin server.` });
     }
     const what = `GET ${target.pathname}`;
-    return this.exchange(target.href, { method: "GET", headers: this.headers(false) }, signal, async (res) => {
+    // A URL that carries the token (the HLS URLs do) goes without headers: a plain GET needs no
+    // CORS preflight, and with one per segment URL every segment would cost a second round trip.
+    const carriesToken = [...target.searchParams.keys()].some((key) => key.toLowerCase() === "apikey" || key.toLowerCase() === "api_key");
+    const init: RequestInit = carriesToken ? { method: "GET" } : { method: "GET", headers: this.headers(false) };
+    return this.exchange(target.href, init, signal, async (res) => {
       const failed = await statusError(res, what, SESSION_INVALID);
       if (failed) return err(failed);
       const bytes = await readLimited(res, MAX_MEDIA_BYTES);

@@ -79,6 +79,9 @@ export class MediaClient {
       const parsed = parseMediaText(event.data);
       if (!parsed.ok) return this.fail(parsed.error.message);
       const message = parsed.value;
+      if ((message.t === "res" || message.t === "err") && message.rid >= this.nextRid) {
+        return this.fail(`an answer to request ${message.rid}, which we never made`);
+      }
       if (message.t === "res") {
         const waiter = this.waiting.get(message.rid);
         if (!waiter) return; // cancelled by us; its chunks are dropped below too
@@ -87,6 +90,7 @@ export class MediaClient {
         if (!begun.ok) return this.fail(begun.error.message);
         if (message.chunks === 0) waiter.resolve(ok({ bytes: new ArrayBuffer(0), mime: message.mime }));
       } else if (message.t === "err") {
+        this.assembler.cancel(message.rid); // an error after a head frees what the head reserved
         this.waiting.get(message.rid)?.resolve(err({ status: message.status, message: message.msg }));
       } else {
         this.fail(`a "${message.t}" message from the sharer`);
@@ -96,6 +100,7 @@ export class MediaClient {
     if (!(event.data instanceof ArrayBuffer)) return this.fail("a message that is neither text nor bytes");
     const chunk = parseChunk(new Uint8Array(event.data));
     if (!chunk.ok) return this.fail(chunk.error.message);
+    if (chunk.value.rid >= this.nextRid) return this.fail(`bytes for request ${chunk.value.rid}, which we never made`);
     const waiter = this.waiting.get(chunk.value.rid);
     if (!waiter) return; // a response we cancelled: the sharer may still be sending it
     const added = this.assembler.add(chunk.value);

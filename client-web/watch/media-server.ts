@@ -29,6 +29,8 @@ export class MediaServer {
   private readonly queue: Request[] = [];
   private readonly cancelled = new Set<number>();
   private running = false;
+  /** The rid being answered now (a cancel may still stop it). */
+  private serving: number | undefined;
   private closed = false;
   private wake: (() => void) | undefined;
 
@@ -64,7 +66,8 @@ export class MediaServer {
       this.queue.push({ rid: message.rid, url: message.url });
       void this.run();
     } else if (message.t === "cancel") {
-      this.cancelled.add(message.rid);
+      // Only for a request we have: cancels for anything else would pile up (a hostile viewer).
+      if (this.queue.some((r) => r.rid === message.rid) || this.serving === message.rid) this.cancelled.add(message.rid);
     } else {
       this.fail(`a "${message.t}" message from a viewer`);
     }
@@ -76,6 +79,7 @@ export class MediaServer {
     try {
       for (let request = this.queue.shift(); request && !this.closed; request = this.queue.shift()) {
         if (this.cancelled.delete(request.rid)) continue;
+        this.serving = request.rid;
         const served = await this.serve(request.url);
         if (this.closed) return;
         if (this.cancelled.delete(request.rid)) continue;
@@ -87,6 +91,7 @@ export class MediaServer {
       }
     } finally {
       this.running = false;
+      this.serving = undefined;
     }
   }
 
@@ -111,7 +116,9 @@ export class MediaServer {
       if (typeof data === "string") this.channel.send(data);
       else this.channel.send(data as Uint8Array<ArrayBuffer>);
       return true;
-    } catch {
+    } catch (error) {
+      // E.g. a frame over the remote's maxMessageSize: say so instead of failing silently.
+      this.onProtocolError(`sending failed: ${error instanceof Error ? error.message : String(error)}`);
       this.close();
       return false;
     }

@@ -12,7 +12,7 @@ import { ShareSource, type ServedMedia, type ServeError, type ShareSelection } f
 
 const PLAYLIST_MIME = "application/vnd.apple.mpegurl";
 /** The fixture's movie with its one audio and one (text) subtitle stream. */
-const SELECTION: ShareSelection = { itemId: "m1", mediaSourceId: "ms-m1", audioStreamIndex: 1, subtitleStreamIndex: 2, preset: "720p" };
+const SELECTION: ShareSelection = { itemId: "m1", mediaSourceId: "ms-m1", audioStreamIndex: 1, subtitleStreamIndex: 2, preset: "720p", mode: "relay" };
 
 let fixture: JellyfinFixture;
 let client: JellyfinClient;
@@ -232,6 +232,19 @@ describe("ShareSource", () => {
     expect(result.ok).toBe(false);
     const after = await source.get(segments[2] ?? "");
     expect(after.ok ? undefined : after.error.status).toBe(404);
+  });
+
+  it("in broadcast mode asks Jellyfin to burn the subtitles in, so the master offers no subtitle rendition", async () => {
+    const before = fixture.log().length;
+    const { source, shareId } = await openShare({ ...SELECTION, mode: "broadcast" });
+    const master = text(served(await source.get(source.masterUrl)).bytes);
+    expectOpaquePlaylist(master, shareId);
+    expect(master).not.toContain("#EXT-X-MEDIA");
+    expect(master).not.toContain("SUBTITLES");
+    const request = requestsSince(before, "GET", "/Videos/m1/master.m3u8");
+    expect(request).toHaveLength(1);
+    expect(request[0]?.query["subtitleMethod"]).toBe("Encode");
+    expect(request[0]?.query["subtitleStreamIndex"]).toBe("2");
   });
 
   it("reports why a share cannot open (an item that does not exist)", async () => {

@@ -114,6 +114,7 @@ export class ShareSource {
     this.stopped = true;
     this.aborter.abort();
     this.cache.clear();
+    this.cachedBytes = 0;
     this.entries.clear();
     this.byUrl.clear();
     const session = { itemId: this.selection.itemId, mediaSourceId: this.selection.mediaSourceId, playSessionId: this.playSessionId, positionTicks };
@@ -123,8 +124,12 @@ export class ShareSource {
   private async load(entry: Entry): Promise<Result<ServedMedia, ServeError>> {
     const fetched = await this.client.fetchMedia(entry.url, this.aborter.signal);
     if (!fetched.ok) {
-      const status = fetched.error.kind === "timeout" ? 504 : 502;
-      return err({ status, message: `the Jellyfin server failed: ${fetched.error.message}` });
+      // Viewers get this text: it must not carry the server's address, paths or item ids, which
+      // the client's own messages do. The details stay in this page's console.
+      console.warn(`meshmeet: fetching from Jellyfin failed: ${fetched.error.message}`);
+      if (fetched.error.kind === "timeout") return err({ status: 504, message: "the sharer's Jellyfin server did not answer in time" });
+      const answered = fetched.error.status === undefined ? "could not be reached" : `answered HTTP ${fetched.error.status}`;
+      return err({ status: 502, message: `the sharer's Jellyfin server ${answered}` });
     }
     if (entry.kind !== "master" && entry.kind !== "variant" && entry.kind !== "subtitles") {
       return ok({ bytes: fetched.value.bytes, mime: fetched.value.contentType });

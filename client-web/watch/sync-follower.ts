@@ -40,6 +40,7 @@ export class SyncFollower {
   private seekStartedAt: number | undefined;
   private video: HTMLVideoElement | undefined;
   private closed = false;
+  private pendingMeta: (ShareMeta & { epoch: number }) | undefined;
 
   constructor(
     private readonly channel: RTCDataChannel,
@@ -108,7 +109,10 @@ export class SyncFollower {
         if (message.epoch === this.epoch) return;
         this.epoch = message.epoch;
         this.state = undefined;
-        this.events.meta({ share: message.share, title: message.title, durationS: message.durationS, master: message.master, epoch: message.epoch });
+        // Announced once we know where the sharer is (its next state) and our clock offset, so
+        // the player starts there instead of at 0 and then jumping.
+        this.pendingMeta = { share: message.share, title: message.title, durationS: message.durationS, master: message.master, epoch: message.epoch };
+        this.announceWhenReady();
         return;
       case "state":
         // Stale (reordered or from the previous item) states are ignored.
@@ -124,10 +128,12 @@ export class SyncFollower {
             this.events.status({ control: message.control === true, waiting: message.waiting ?? 0, playing: message.playing });
           }
         }
+        this.announceWhenReady();
         this.steer();
         return;
       case "pong":
         this.clock.addSample(message.t0, message.t1, message.t2, received);
+        this.announceWhenReady();
         return;
       case "end":
         this.events.end();
@@ -137,6 +143,13 @@ export class SyncFollower {
         return;
     }
   };
+
+  private announceWhenReady(): void {
+    const meta = this.pendingMeta;
+    if (!meta || !this.state || this.clock.offsetMs === undefined) return;
+    this.pendingMeta = undefined;
+    this.events.meta(meta);
+  }
 
   private steer(): void {
     const video = this.video;

@@ -18,15 +18,16 @@ import { isCount, isOpaqueMediaUrl, isRid, parseJsonObject, type JsonObject } fr
 // ---------------------------------------------------------------------------------------------
 // Limits
 
-/**
- * Payload bytes per binary frame. Chromium advertises (and enforces) a 256 KiB max message, and
- * other stacks (werift, Firefox's older defaults) accept 64 KiB; 64 KiB was also within 30% of
- * 256 KiB's loopback throughput (spec §3.2), so it is the interop-safe choice.
- */
-export const MEDIA_CHUNK_BYTES = 64 * 1024;
-
 /** [u32 rid][u32 index] before each payload. */
 export const CHUNK_HEADER_BYTES = 8;
+
+/**
+ * Payload bytes per binary frame, so that a whole frame (header included) is exactly 64 KiB.
+ * Chromium advertises (and enforces) a 256 KiB max message, and other stacks (werift's default,
+ * Firefox's older ones) accept 64 KiB; 64 KiB was also within 30% of 256 KiB's loopback
+ * throughput (spec §3.2), so it is the interop-safe choice.
+ */
+export const MEDIA_CHUNK_BYTES = 64 * 1024 - CHUNK_HEADER_BYTES;
 
 /**
  * Largest response a viewer accepts. A 4 s segment at the 1080p preset (6 Mbps + audio) is about

@@ -283,9 +283,10 @@ describe("watch together (relay mode)", () => {
 
     // A new page of the same browser profile finds the saved sign-in.
     const again = await openPage(browser, `${origin}/room#${secret}?username=sam2`, { context: sam.context() });
+    await again.getByRole("group", { name: "You (sam2)" }).waitFor();
     await again.keyboard.press("Shift+J");
     const panel2 = again.getByRole("complementary", { name: "Jellyfin" });
-    await panel2.getByRole("button", { name: "Use" }).click();
+    await panel2.getByRole("button", { name: "Use", exact: true }).click();
     await panel2.getByText("as alice").waitFor();
     await panel2.getByRole("button", { name: "Sign out" }).click();
     await panel2.getByRole("button", { name: `Forget ${fixture.url}` }).click();
