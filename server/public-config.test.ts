@@ -22,7 +22,7 @@ describe("clientConfig", () => {
         { urls: ["turn:t.example:3478"], username: "user", credential: "cred" },
       ],
     });
-    expect(Object.keys(json)).toEqual(["webrtc", "appearance"]);
+    expect(Object.keys(json).sort()).toEqual(["appearance", "jellyfin", "webrtc"]);
     expect(JSON.stringify(json)).not.toContain("8080");
   });
 

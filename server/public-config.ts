@@ -20,6 +20,8 @@ export interface ClientConfigJson {
     readonly turn_cred: string | null;
     readonly ice_servers: readonly IceServerJson[];
   };
+  /** Jellyfin servers pages may contact for watch-together (["*"]: any; []: watch-together off). */
+  readonly jellyfin: { readonly servers: readonly string[] };
   readonly appearance: {
     readonly accent: string;
     readonly accent_light: string;
@@ -61,6 +63,7 @@ export function clientConfig(config: RelayConfig): ClientConfigJson {
       background_dark: appearance.backgroundDark,
       background_light: appearance.backgroundLight,
     },
+    jellyfin: { servers: config.jellyfin.servers },
   };
 }
 

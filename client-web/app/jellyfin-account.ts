@@ -18,7 +18,11 @@ export class JellyfinAccount {
   quickConnectCode: string | undefined;
   private quickConnectAbort: AbortController | undefined;
 
-  constructor(private readonly onChange: () => void) {
+  constructor(
+    private readonly onChange: () => void,
+    /** Origins this meshmeet lets pages contact (its CSP says the same), or ["*"]. */
+    private readonly allowedServers: () => readonly string[] = () => ["*"],
+  ) {
     void savedServers().then((saved) => {
       this.saved = saved;
       this.onChange();
@@ -116,6 +120,15 @@ export class JellyfinAccount {
     }
     if (url.protocol !== "http:" && url.protocol !== "https:") {
       this.error = "The server address must start with https:// (or http:// on your own network).";
+      this.onChange();
+      return undefined;
+    }
+    const allowed = this.allowedServers();
+    if (!allowed.includes("*") && !allowed.includes(url.origin)) {
+      this.error =
+        allowed.length === 0
+          ? "Watch-together is turned off on this meshmeet server."
+          : `This meshmeet server only lets pages connect to these Jellyfin servers: ${allowed.join(", ")}. Ask its operator to add ${url.origin} ([jellyfin] servers).`;
       this.onChange();
       return undefined;
     }

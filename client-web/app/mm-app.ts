@@ -86,6 +86,8 @@ export class App extends LitElement {
   @property({ attribute: false }) prefs!: PrefsStore;
   @property() roomName = "Meeting";
   @property() secret = "";
+  /** From /config.json: the Jellyfin servers watch-together may use (["*"] any, [] none). */
+  @property({ attribute: false }) jellyfinServers: readonly string[] = ["*"];
   @state() private panel: SidePanel | null = null;
   @state() private chat: ChatEntry[] = [];
   @state() private unread = 0;
@@ -135,7 +137,7 @@ export class App extends LitElement {
     this.hashing = new WorkerSha256(new URL("sha256-worker.js", import.meta.url));
     this.files = new FileTransfers(this.room, (key) => this.nameOf(key), () => this.requestUpdate(), this.hashing.create);
     this.watches = new RoomWatches(this.room, this.prefs, this.secret, () => this.requestUpdate());
-    this.jellyfin = new JellyfinAccount(() => this.requestUpdate());
+    this.jellyfin = new JellyfinAccount(() => this.requestUpdate(), () => this.jellyfinServers);
     this.watch = new WatchTogether(this.room, () => this.requestUpdate(), (message) => this.say(message));
     this.listenToRoom();
     this.cleanups.push(this.prefs.on("change", ({ key }) => this.handlePrefChange(key)));
@@ -560,6 +562,7 @@ export class App extends LitElement {
                 .error=${this.jellyfin.error}
                 .quickConnectCode=${this.jellyfin.quickConnectCode}
                 .sharingTitle=${this.watch.localShare?.title}
+                .available=${this.jellyfinServers.length > 0}
                 @jellyfin-intent=${(e: JellyfinIntentEvent) => void this.handleJellyfin(e.intent)}
               ></mm-jellyfin>`
             : html`<mm-watches

@@ -7,7 +7,7 @@ import { Room } from "../../common/engine/room.js";
 import { parseRoomFragment } from "../../common/prefs/fragment.js";
 import { roomDisplayName } from "../app/room-name.js";
 import { installChangePref, PrefsStore } from "../prefs/prefs-store.js";
-import { loadRtcConfiguration } from "./server-config.js";
+import { loadPageConfig } from "./server-config.js";
 import "../app/mm-app.js";
 
 function showFatal(message: string): void {
@@ -45,13 +45,14 @@ async function boot(): Promise<void> {
   // Everything slow starts now and in parallel: the two key derivations (above), the socket (in
   // the Room), the ICE configuration and the stored preferences. The Room joins when all are in.
   const prefsLoading = PrefsStore.load(params);
+  const pageConfig = loadPageConfig();
   let loadedPrefs: PrefsStore | undefined;
   const room = new Room({
     secret,
     secrets,
     username: prefsLoading.then((prefs) => prefs.values.username || guestName()),
     signalingUrl: `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/signaling`,
-    rtcConfiguration: loadRtcConfiguration(),
+    rtcConfiguration: pageConfig.then((config) => config.rtc),
     createPeerConnection: (configuration) => new RTCPeerConnection(configuration),
     // Offers only arrive after the join, which waits for the preferences.
     autoRequest: (info) =>
@@ -69,6 +70,7 @@ async function boot(): Promise<void> {
   app.prefs = prefs;
   app.secret = secret;
   app.roomName = name;
+  app.jellyfinServers = (await pageConfig).jellyfinServers;
   document.body.replaceChildren(app);
   // Switching rooms (a known-room link, or an edited address) is a new meeting: start clean.
   window.addEventListener("hashchange", () => location.reload());

@@ -1,9 +1,17 @@
-// The relay's /config.json → an RTCConfiguration. Only the ICE servers are used from it; a
-// missing or broken file means "no STUN/TURN" (peers on one network still connect), not a
-// page that refuses to start (keks-meet stops booting, spec §1.3).
+// The relay's /config.json → what the page uses of it: the ICE servers and the Jellyfin servers
+// watch-together may contact. A missing or broken file means "no STUN/TURN" (peers on one
+// network still connect) and "any Jellyfin server" (the CSP still has the last word), not a page
+// that refuses to start (keks-meet stops booting, spec §1.3).
 
 interface ServerConfig {
   readonly webrtc?: { readonly ice_servers?: unknown };
+  readonly jellyfin?: { readonly servers?: unknown };
+}
+
+export interface PageConfig {
+  readonly rtc: RTCConfiguration;
+  /** Origins, or ["*"] for any; [] means watch-together is off on this server. */
+  readonly jellyfinServers: readonly string[];
 }
 
 function isIceServer(value: unknown): value is RTCIceServer {
@@ -12,14 +20,20 @@ function isIceServer(value: unknown): value is RTCIceServer {
   return typeof urls === "string" || (Array.isArray(urls) && urls.every((u) => typeof u === "string"));
 }
 
-export async function loadRtcConfiguration(): Promise<RTCConfiguration> {
+const FALLBACK: PageConfig = { rtc: {}, jellyfinServers: ["*"] };
+
+export async function loadPageConfig(): Promise<PageConfig> {
   try {
     const response = await fetch("/config.json", { cache: "no-cache" });
-    if (!response.ok) return {};
+    if (!response.ok) return FALLBACK;
     const config = (await response.json()) as ServerConfig;
     const servers = config.webrtc?.ice_servers;
-    return { iceServers: Array.isArray(servers) ? servers.filter(isIceServer) : [] };
+    const jellyfin = config.jellyfin?.servers;
+    return {
+      rtc: { iceServers: Array.isArray(servers) ? servers.filter(isIceServer) : [] },
+      jellyfinServers: Array.isArray(jellyfin) ? jellyfin.filter((s): s is string => typeof s === "string") : ["*"],
+    };
   } catch {
-    return {}; // documented above: degrade to host candidates only
+    return FALLBACK; // documented above: degrade to host candidates only
   }
 }

@@ -307,4 +307,31 @@ describe("watch together (relay mode)", () => {
     await panel.getByRole("button", { name: "Sign in", exact: true }).click();
     await expect.poll(() => panel.getByRole("alert").textContent()).toMatch(/CORS|reach/i);
   });
+
+  it("a relay that allows only other Jellyfin servers says so, and one that allows none turns the feature off", async () => {
+    for (const [servers, expected] of [
+      ['["https://media.example.org"]', /only lets pages connect to these Jellyfin servers: https:\/\/media\.example\.org/],
+      ["[]", /turned off on this meshmeet server/],
+    ] as const) {
+      const strict = createRelay(loadConfig(`[server]\nbind = "127.0.0.1:0"\n[jellyfin]\nservers = ${servers}\n`), { staticRoot: STATIC_ROOT });
+      const strictOrigin = `http://127.0.0.1:${(await strict.listen()).port}`;
+      try {
+        const sam = await openPage(browser, `${strictOrigin}/room#${randomRoomSecret()}?username=sam`);
+        await sam.getByRole("group", { name: "You (sam)" }).waitFor();
+        await sam.keyboard.press("Shift+J");
+        const panel = sam.getByRole("complementary", { name: "Jellyfin" });
+        if (servers === "[]") {
+          await panel.getByText(expected).waitFor();
+          expect(await panel.getByLabel("Server address").count()).toBe(0);
+          continue;
+        }
+        await panel.getByLabel("Server address").first().fill(fixture.url);
+        await panel.getByRole("button", { name: "Sign in", exact: true }).click();
+        await expect.poll(() => panel.getByRole("alert").textContent()).toMatch(expected);
+        expect(fixture.log().filter((entry) => entry.path === "/Users/AuthenticateByName" && entry.at > Date.now() - 5000)).toEqual([]);
+      } finally {
+        await strict.close();
+      }
+    }
+  });
 });

@@ -168,6 +168,7 @@ describe("generated routes", () => {
         background_dark: expect.stringMatching(/^#/),
         background_light: expect.stringMatching(/^#/),
       },
+      jellyfin: { servers: ["*"] },
     });
     expect(result.body.toString()).not.toContain("127.0.0.1");
     expect(result.body.toString()).not.toContain(String(port));
