@@ -671,7 +671,7 @@ export class App extends LitElement {
         ? html`<mm-watch-view
             .video=${local.video}
             heading=${local.mode === "broadcast" ? `You broadcast ${local.title}` : `You share ${local.title}`}
-            status=${viewers(local.viewers, local.stalledViewers)}
+            status=${local.holding ? "Paused until everyone has caught up…" : viewers(local.viewers, local.stalledViewers)}
             controls
           >
             <div class="watch-actions">
@@ -683,6 +683,10 @@ export class App extends LitElement {
                 ? html`<label
                     ><input type="checkbox" .checked=${this.watch.viewersMayControl} @change=${(e: Event) => this.watch.setViewersMayControl((e.target as HTMLInputElement).checked)} />
                     Let viewers pause, seek and skip</label
+                  >
+                  <label
+                    ><input type="checkbox" .checked=${this.watch.waitForViewers} @change=${(e: Event) => this.watch.setWaitForViewers((e.target as HTMLInputElement).checked)} />
+                    Pause for anyone whose video stalls</label
                   >`
                 : nothing}
             </div>

@@ -28,6 +28,8 @@ export interface LocalShareView {
   readonly video: HTMLVideoElement;
   readonly viewers: number;
   readonly stalledViewers: number;
+  /** Paused for stalled viewers to catch up. */
+  readonly holding: boolean;
 }
 
 export interface JoinedShareView {
@@ -87,6 +89,8 @@ export class WatchTogether {
   private itemCounter = 0;
   /** Whether viewers may play, pause, seek and skip; the sharer's choice, off by default. */
   private viewerControl = false;
+  /** Whether a stalled viewer pauses the share until everyone has caught up; on by default. */
+  waitForViewers = true;
   private readonly joined = new Map<string, Joined>();
   private readonly offs: Array<() => void> = [];
 
@@ -124,6 +128,7 @@ export class WatchTogether {
       video: share.video,
       viewers,
       stalledViewers: reports.filter((r) => r.stalled).length,
+      holding: share.leader.holding,
     };
   }
 
@@ -155,7 +160,12 @@ export class WatchTogether {
       }
       broadcast = captured.value;
     }
-    const leader = new SyncLeader(video, this.metaOf(id, playing.value), () => this.viewerControl, this.onChange, () => void this.next());
+    const leader = new SyncLeader(video, this.metaOf(id, playing.value), {
+      allowViewerControl: () => this.viewerControl,
+      waitForViewers: () => this.waitForViewers,
+      onViewersChange: this.onChange,
+      onNextRequested: () => void this.next(),
+    });
     const servers = new Set<MediaServer>();
     const progressTimer = setInterval(() => {
       const share = this.local;
@@ -186,6 +196,11 @@ export class WatchTogether {
   setViewersMayControl(allowed: boolean): void {
     this.viewerControl = allowed;
     this.local?.leader.controlChanged();
+    this.onChange();
+  }
+
+  setWaitForViewers(wait: boolean): void {
+    this.waitForViewers = wait;
     this.onChange();
   }
 

@@ -4,6 +4,15 @@
 
 import { encodeSyncMessage, parseSyncMessage, type SyncMessage } from "../../common/watch-together/sync-protocol.js";
 
+/**
+ * "Wait for slow viewers" (jellyfin.md §3.2): a viewer stalled this long pauses the share until
+ * every viewer has READY_AHEAD_S buffered, or HOLD_MAX_MS has passed (one viewer on a bad link
+ * must not hold everyone forever).
+ */
+const STALL_HOLD_AFTER_MS = 2_000;
+const READY_AHEAD_S = 4;
+const HOLD_MAX_MS = 15_000;
+
 /** Viewers also correct between changes; a heartbeat keeps a late joiner and drift in check. */
 const HEARTBEAT_MS = 1000;
 const VIDEO_EVENTS = ["play", "pause", "seeked", "seeking", "ratechange", "waiting", "playing", "canplay"] as const;
@@ -26,6 +35,16 @@ export interface ViewerReport {
   readonly stalled: boolean;
 }
 
+export interface LeaderOptions {
+  /** Whether viewers' play/pause/seek/next requests are obeyed. */
+  readonly allowViewerControl: () => boolean;
+  /** Whether a stalled viewer pauses the share until everyone has caught up. */
+  readonly waitForViewers: () => boolean;
+  readonly onViewersChange: () => void;
+  /** A viewer asked for the next item (obeyed only when viewers may control). */
+  readonly onNextRequested: () => void;
+}
+
 export class SyncLeader {
   private readonly channels = new Map<string, RTCDataChannel>();
   private readonly reports = new Map<string, ViewerReport>();
@@ -34,17 +53,26 @@ export class SyncLeader {
   private timer: ReturnType<typeof setInterval> | undefined;
   private buffering = false;
 
+  /** Since when each viewer has been stalled (performance.now()), for the wait policy. */
+  private readonly stalledSince = new Map<string, number>();
+  /** Set while we paused the share to let stalled viewers catch up. */
+  private hold: { readonly since: number } | undefined;
+
   constructor(
     private readonly video: HTMLVideoElement,
     private meta: ShareMeta,
-    /** Whether viewers' play/pause/seek requests are obeyed. */
-    private readonly allowViewerControl: () => boolean,
-    private readonly onViewersChange: () => void,
-    /** A viewer asked for the next item (obeyed only when viewers may control). */
-    private readonly onNextRequested: () => void = () => undefined,
+    private readonly options: LeaderOptions,
   ) {
     for (const type of VIDEO_EVENTS) video.addEventListener(type, this.onVideoEvent);
-    this.timer = setInterval(() => this.broadcastState(), HEARTBEAT_MS);
+    this.timer = setInterval(() => {
+      this.applyWaitPolicy();
+      this.broadcastState();
+    }, HEARTBEAT_MS);
+  }
+
+  /** True while the share is paused for viewers to catch up. */
+  get holding(): boolean {
+    return this.hold !== undefined;
   }
 
   get viewerReports(): ReadonlyMap<string, ViewerReport> {
@@ -66,7 +94,9 @@ export class SyncLeader {
       if (this.channels.get(viewer) !== channel) return;
       this.channels.delete(viewer);
       this.reports.delete(viewer);
-      this.onViewersChange();
+      this.stalledSince.delete(viewer);
+      this.applyWaitPolicy();
+      this.options.onViewersChange();
     });
   }
 
@@ -96,6 +126,29 @@ export class SyncLeader {
     this.channels.clear();
   }
 
+  /** Pauses for a viewer stalled too long; plays again once everyone is ready (or after a cap). */
+  private applyWaitPolicy(): void {
+    const now = performance.now();
+    if (this.hold) {
+      // Near the end there is less than READY_AHEAD_S left to buffer.
+      const remaining = Number.isFinite(this.video.duration) ? Math.max(0, this.video.duration - this.video.currentTime - 0.1) : Infinity;
+      const needed = Math.min(READY_AHEAD_S, remaining);
+      const ready = [...this.reports.values()].every((r) => !r.stalled && r.ahead >= needed);
+      if (ready || !this.options.waitForViewers() || now - this.hold.since > HOLD_MAX_MS) {
+        this.hold = undefined;
+        void this.video.play().catch(() => undefined);
+        this.options.onViewersChange();
+      }
+      return;
+    }
+    if (!this.options.waitForViewers() || this.video.paused) return;
+    const stalledLong = [...this.stalledSince.values()].some((since) => now - since >= STALL_HOLD_AFTER_MS);
+    if (!stalledLong) return;
+    this.hold = { since: now };
+    this.video.pause(); // viewers follow: the state says paused
+    this.options.onViewersChange();
+  }
+
   private readonly onVideoEvent = (event: Event): void => {
     if (event.type === "waiting") this.buffering = true;
     if (event.type === "playing" || event.type === "canplay" || event.type === "pause") this.buffering = false;
@@ -112,7 +165,7 @@ export class SyncLeader {
       pos: this.video.currentTime,
       rate: this.video.playbackRate,
       at: clockNow(),
-      control: this.allowViewerControl(),
+      control: this.options.allowViewerControl(),
       waiting: [...this.reports.values()].filter((r) => r.stalled).length,
     };
   }
@@ -136,17 +189,20 @@ export class SyncLeader {
       case "vstate": {
         const before = this.reports.get(viewer)?.stalled;
         this.reports.set(viewer, { pos: message.pos, ahead: message.ahead, stalled: message.stalled });
+        if (!message.stalled) this.stalledSince.delete(viewer);
+        else if (!this.stalledSince.has(viewer)) this.stalledSince.set(viewer, performance.now());
+        this.applyWaitPolicy();
         // Everyone hears at once when someone starts or stops waiting for the video.
         if (before !== message.stalled) this.broadcastState();
-        this.onViewersChange();
+        this.options.onViewersChange();
         return;
       }
       case "req":
-        if (!this.allowViewerControl()) return;
+        if (!this.options.allowViewerControl()) return;
         if (message.action === "play") void this.video.play().catch(() => undefined);
         else if (message.action === "pause") this.video.pause();
         else if (message.action === "seek" && message.pos !== undefined) this.video.currentTime = Math.min(message.pos, this.video.duration || message.pos);
-        else if (message.action === "next") this.onNextRequested();
+        else if (message.action === "next") this.options.onNextRequested();
         return;
       default:
         return; // nothing else is for the sharer
