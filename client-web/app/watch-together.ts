@@ -270,6 +270,8 @@ export class WatchTogether {
     // answered with this one's bytes.
     const source = await ShareSource.open(item.client, `${shareId}-${++this.itemCounter}`, item.selection);
     if (!source.ok) return err(source.error);
+    source.value.onSignInExpired = () =>
+      this.onNotice("Your Jellyfin sign-in has expired, so the shared video cannot continue: open the Jellyfin panel and sign in again.");
     const fetchLocal: FetchMedia = async (url) => {
       const result = await source.value.get(url);
       return result.ok ? result : err({ status: result.error.status, message: result.error.message });

@@ -189,6 +189,28 @@ describe("ShareSource", () => {
     expect(requestsSince(before, "GET", segmentPath(1))).toHaveLength(1);
   });
 
+  it("a sign-in that expires mid-share answers viewers without Jellyfin details and tells the sharer once", async () => {
+    const { source } = await openShare();
+    let told = 0;
+    source.onSignInExpired = () => told++;
+    const master = new TextDecoder().decode(served(await source.get(source.masterUrl)).bytes);
+    const variant = master.split("\n").find((line) => line.startsWith("jfp2p://")) ?? "";
+    fixture.configure({ expireToken: true });
+    try {
+      for (let ask = 0; ask < 2; ask++) {
+        const refused = await source.get(variant);
+        expect(refused.ok).toBe(false);
+        if (refused.ok) return;
+        expect(refused.error.status).toBe(502);
+        expect(refused.error.message).toBe("the sharer's Jellyfin server answered HTTP 401");
+      }
+      expect(told, "said once, however many asks fail").toBe(1);
+      expect(served(await source.get(source.masterUrl)).bytes.byteLength, "what is cached still serves").toBeGreaterThan(0);
+    } finally {
+      fixture.configure({ expireToken: false });
+    }
+  });
+
   it("stop() ends the transcode, reports the stop and refuses every URL afterwards", async () => {
     const { source, shareId } = await openShare();
     const { init, segments } = await walk(source, shareId);

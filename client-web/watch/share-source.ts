@@ -54,6 +54,12 @@ export class ShareSource {
   private next = 0;
   private readonly aborter = new AbortController();
   private stopped = false;
+  /**
+   * Called once when Jellyfin refuses our token mid-share (expired, revoked): the sharer must
+   * sign in again, and only they can.
+   */
+  onSignInExpired: (() => void) | undefined;
+  private signInExpiredTold = false;
 
   private constructor(
     private readonly client: JellyfinClient,
@@ -127,6 +133,10 @@ export class ShareSource {
       // Viewers get this text: it must not carry the server's address, paths or item ids, which
       // the client's own messages do. The details stay in this page's console.
       console.warn(`meshmeet: fetching from Jellyfin failed: ${fetched.error.message}`);
+      if (fetched.error.kind === "unauthorized" && !this.signInExpiredTold) {
+        this.signInExpiredTold = true;
+        this.onSignInExpired?.();
+      }
       if (fetched.error.kind === "timeout") return err({ status: 504, message: "the sharer's Jellyfin server did not answer in time" });
       const answered = fetched.error.status === undefined ? "could not be reached" : `answered HTTP ${fetched.error.status}`;
       return err({ status: 502, message: `the sharer's Jellyfin server ${answered}` });
