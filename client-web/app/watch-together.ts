@@ -104,9 +104,12 @@ export class WatchTogether {
     this.offs.push(room.events.on("resource-withdrawn", ({ key, id }) => this.leave(key, id, false)));
     this.offs.push(
       room.events.on("local-requested", ({ key, id, active }) => {
-        if (this.local?.broadcast?.id !== id) return;
-        if (active) this.broadcastViewers.add(key);
-        else this.broadcastViewers.delete(key);
+        const share = this.local;
+        if (!share?.broadcast || share.broadcast.id !== id) return;
+        if (active) {
+          this.broadcastViewers.add(key);
+          void tuneBroadcastSenders(this.room.connectionOf(key), share.broadcast, share.playing.item.selection.preset);
+        } else this.broadcastViewers.delete(key);
         this.onChange();
       }),
     );
@@ -452,6 +455,42 @@ export class WatchTogether {
     } catch {
       // No poster is no loss: the share works without one.
     }
+  }
+}
+
+/**
+ * Video bitrate caps per quality preset for broadcast mode (jellyfin.md §3.1): enough for film at
+ * that size after WebRTC's own re-encode, and bounded because the sharer's uplink carries one
+ * copy per viewer.
+ */
+const BROADCAST_MAX_BITRATE: Readonly<Record<ShareSelection["preset"], number>> = {
+  "480p": 1_200_000,
+  "720p": 2_500_000,
+  "1080p": 4_500_000,
+};
+const TUNE_RETRIES = 5;
+const TUNE_RETRY_MS = 1_000;
+/** Films are 24–30 fps; more only costs the uplink. */
+const BROADCAST_MAX_FRAMERATE = 30;
+
+/** Film settings on the senders of our broadcast: a bitrate cap and smooth motion over sharpness. */
+async function tuneBroadcastSenders(pc: RTCPeerConnection | undefined, stream: MediaStream, preset: ShareSelection["preset"], attempt = 0): Promise<void> {
+  const videoTracks = new Set(stream.getVideoTracks());
+  for (const sender of pc?.getSenders() ?? []) {
+    if (!sender.track || !videoTracks.has(sender.track)) continue;
+    const parameters = sender.getParameters();
+    if (parameters.encodings.length === 0) {
+      // Some browsers fill the encodings in only after negotiation: try again shortly.
+      if (attempt < TUNE_RETRIES) setTimeout(() => void tuneBroadcastSenders(pc, stream, preset, attempt + 1), TUNE_RETRY_MS);
+      continue;
+    }
+    for (const encoding of parameters.encodings) {
+      encoding.maxBitrate = BROADCAST_MAX_BITRATE[preset];
+      encoding.maxFramerate = BROADCAST_MAX_FRAMERATE;
+    }
+    (parameters as RTCRtpSendParameters & { degradationPreference?: string }).degradationPreference = "maintain-framerate";
+    // Best effort: a browser that refuses a field keeps its defaults, and the broadcast still works.
+    await sender.setParameters(parameters).catch(() => undefined);
   }
 }
 
