@@ -264,13 +264,14 @@ describe("watch together (relay mode)", () => {
     );
     expect(level).toBeGreaterThan(0.01);
     // The sharer capped the video at the 720p preset's bitrate.
-    const maxBitrates = await sam.evaluate(() => {
-      const { room } = (window as unknown as { meshmeet: { room: import("../../common/engine/room.js").Room } }).meshmeet;
-      return room.peerViews().flatMap((peer) =>
-        (room.connectionOf(peer.key)?.getSenders() ?? []).filter((s) => s.track?.kind === "video").map((s) => s.getParameters().encodings[0]?.maxBitrate),
-      );
-    });
-    expect(maxBitrates).toEqual([2_500_000]);
+    const maxBitrates = () =>
+      sam.evaluate(() => {
+        const { room } = (window as unknown as { meshmeet: { room: import("../../common/engine/room.js").Room } }).meshmeet;
+        return room.peerViews().flatMap((peer) =>
+          (room.connectionOf(peer.key)?.getSenders() ?? []).filter((s) => s.track?.kind === "video").map((s) => s.getParameters().encodings[0]?.maxBitrate),
+        );
+      });
+    await expect.poll(maxBitrates, { timeout: 8000 }).toEqual([2_500_000]);
     await sam.getByRole("heading", { name: "You broadcast Fixture Movie" }).locator("..").getByText("1 person watches.").waitFor();
 
     await sam.getByRole("button", { name: "Stop sharing" }).first().click();
