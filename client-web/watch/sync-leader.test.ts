@@ -93,6 +93,18 @@ describe("SyncLeader", () => {
     expect(video.paused).toBe(false);
   });
 
+  it("a sharer who presses play during a hold ends it: no resume against their next pause", async () => {
+    const { video, leader, say } = setup();
+    say({ t: "vstate", epoch: 1, pos: 5, ahead: 0, stalled: true });
+    await vi.waitFor(() => expect(leader.holding).toBe(true), { timeout: 4000 });
+    await video.play();
+    expect(leader.holding).toBe(false);
+    video.pause();
+    say({ t: "vstate", epoch: 1, pos: 5, ahead: 5, stalled: false });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(video.paused, "the sharer's own pause stands").toBe(true);
+  });
+
   it("does not wait when the sharer turned waiting off", async () => {
     const { video, leader, say } = setup({ waitForViewers: () => false });
     say({ t: "vstate", epoch: 1, pos: 5, ahead: 0, stalled: true });

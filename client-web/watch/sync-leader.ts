@@ -57,6 +57,8 @@ export class SyncLeader {
   private readonly stalledSince = new Map<string, number>();
   /** Set while we paused the share to let stalled viewers catch up. */
   private hold: { readonly since: number } | undefined;
+  /** Our own play() ending a hold, as opposed to the sharer pressing play. */
+  private resumingForHold = false;
 
   constructor(
     private readonly video: HTMLVideoElement,
@@ -136,7 +138,11 @@ export class SyncLeader {
       const ready = [...this.reports.values()].every((r) => !r.stalled && r.ahead >= needed);
       if (ready || !this.options.waitForViewers() || now - this.hold.since > HOLD_MAX_MS) {
         this.hold = undefined;
-        void this.video.play().catch(() => undefined);
+        this.resumingForHold = true;
+        void this.video
+          .play()
+          .catch(() => undefined)
+          .finally(() => (this.resumingForHold = false));
         this.options.onViewersChange();
       }
       return;
@@ -150,6 +156,14 @@ export class SyncLeader {
   }
 
   private readonly onVideoEvent = (event: Event): void => {
+    // The sharer took over during a hold (pressed play): the hold is over, and we must not
+    // resume later against a pause they may choose next.
+    if (event.type === "play" && this.hold && !this.resumingForHold) {
+      this.hold = undefined;
+      // A viewer still stalled is counted afresh from its next report, not held against at once.
+      this.stalledSince.clear();
+      this.options.onViewersChange();
+    }
     if (event.type === "waiting") this.buffering = true;
     if (event.type === "playing" || event.type === "canplay" || event.type === "pause") this.buffering = false;
     this.broadcastState();
