@@ -16,6 +16,12 @@ export const CLIENT_ENTRIES: Record<string, string> = {
   room: "client-web/room/main.ts",
   // A module worker the room page starts for file hashing (client-web/hashing/).
   "sha256-worker": "client-web/hashing/worker.ts",
+  // hls.js, on its own: the room page imports it only when a watch-together share plays
+  // (client-web/watch/hls-player.ts), so a meeting without one never downloads it.
+  hls: "node_modules/hls.js/dist/hls.mjs",
+  // The RNNoise AudioWorklet processor (client-web/audio/rnnoise.ts), bundled from the npm
+  // package as an ES module: audioWorklet.addModule() loads modules.
+  "rnnoise/worklet": "node_modules/@sapphi-red/web-noise-suppressor/dist/rnnoise/workletProcessor.js",
 };
 
 const common: BuildOptions = {
@@ -24,6 +30,14 @@ const common: BuildOptions = {
   logLevel: "warning",
   legalComments: "linked",
   absWorkingDir: root,
+};
+
+/** Everything the browser loads: the same targets and minification. */
+const browser: BuildOptions = {
+  ...common,
+  platform: "browser",
+  target: ["chrome110", "firefox115", "safari16"],
+  minify: !dev,
 };
 
 async function main(): Promise<void> {
@@ -50,37 +64,12 @@ async function main(): Promise<void> {
       loader: { ".toml": "text" },
     }),
     build({
-      ...common,
+      ...browser,
       entryPoints: CLIENT_ENTRIES,
       outdir: `${dist}/public/assets`,
-      platform: "browser",
       format: "esm",
-      target: ["chrome110", "firefox115", "safari16"],
-      minify: !dev,
       // No code splitting: the room page would load its shared chunk only after parsing room.js,
       // one more round trip before the key derivation can start. The start page shares little.
-    }),
-    // hls.js, on its own: the room page imports it only when a watch-together share plays
-    // (client-web/watch/hls-player.ts), so a meeting without one never downloads it.
-    build({
-      ...common,
-      entryPoints: { hls: "node_modules/hls.js/dist/hls.mjs" },
-      outdir: `${dist}/public/assets`,
-      platform: "browser",
-      format: "esm",
-      target: ["chrome110", "firefox115", "safari16"],
-      minify: !dev,
-    }),
-    // The RNNoise AudioWorklet processor (client-web/audio/rnnoise.ts), bundled from the npm
-    // package as an ES module: audioWorklet.addModule() loads modules.
-    build({
-      ...common,
-      entryPoints: { worklet: "node_modules/@sapphi-red/web-noise-suppressor/dist/rnnoise/workletProcessor.js" },
-      outdir: `${dist}/public/assets/rnnoise`,
-      platform: "browser",
-      format: "esm",
-      target: ["chrome110", "firefox115", "safari16"],
-      minify: !dev,
     }),
     // Its two WebAssembly builds (plain and SIMD; the loader picks one), served as application/wasm.
     ...["rnnoise.wasm", "rnnoise_simd.wasm"].map((file) =>
@@ -90,13 +79,10 @@ async function main(): Promise<void> {
     // only sees requests under its own path; a classic script (iife) because module service
     // workers are newer than the targets. No source map: the relay serves no sw.js.map.
     build({
-      ...common,
+      ...browser,
       entryPoints: ["client-web/sw/download-worker.ts"],
       outfile: `${dist}/public/sw.js`,
-      platform: "browser",
       format: "iife",
-      target: ["chrome110", "firefox115", "safari16"],
-      minify: !dev,
       sourcemap: false,
     }),
   ]);

@@ -17,12 +17,18 @@ export class JellyfinAccount {
   error = "";
   quickConnectCode: string | undefined;
   private quickConnectAbort: AbortController | undefined;
+  private savedLoading = false;
 
   constructor(
     private readonly onChange: () => void,
     /** Origins this meshmeet lets pages contact (its CSP says the same), or ["*"]. */
     private readonly allowedServers: () => readonly string[] = () => ["*"],
-  ) {
+  ) {}
+
+  /** Reads the saved sign-ins once, when the panel is first opened (not at every page start). */
+  loadSaved(): void {
+    if (this.savedLoading) return;
+    this.savedLoading = true;
     void savedServers().then((saved) => {
       this.saved = saved;
       this.onChange();

@@ -30,7 +30,7 @@ import { FileTransfers } from "./file-transfers.js";
 import { LocalMedia, type MediaKind } from "./local-media.js";
 import { RoomWatches } from "./room-watches.js";
 import { JellyfinAccount } from "./jellyfin-account.js";
-import { SHARE_KIND, WatchTogether } from "./watch-together.js";
+import { SHARE_KIND, WatchTogether, type QueuedItem } from "./watch-together.js";
 import "../components/mm-announcer.js";
 import "../components/mm-chat.js";
 import "../components/mm-controls.js";
@@ -342,6 +342,7 @@ export class App extends LitElement {
         this.togglePanel("settings");
         return;
       case "toggle-jellyfin":
+        this.jellyfin.loadSaved();
         this.togglePanel("jellyfin");
         return;
       case "toggle-watches":
@@ -606,36 +607,14 @@ export class App extends LitElement {
         await this.watch.stopSharing();
         this.say("You stopped sharing the video.");
         return;
-      case "enqueue": {
-        const library = account.library;
-        if (!library) return;
-        const { item } = intent;
-        this.watch.enqueue(
-          library.client,
-          {
-            itemId: item.id,
-            mediaSourceId: item.mediaSourceId,
-            audioStreamIndex: intent.audioStreamIndex,
-            subtitleStreamIndex: intent.subtitleStreamIndex,
-            preset: intent.preset,
-            mode: intent.mode,
-          },
-          item.name,
-          item.durationS ?? 0,
-        );
-        this.say(`${item.name} is in the queue.`);
-        return;
-      }
+      case "enqueue":
       case "share": {
         const library = account.library;
         if (!library) return;
         const { item } = intent;
-        account.busy = `Starting ${item.name}…`;
-        account.error = "";
-        this.requestUpdate();
-        const shared = await this.watch.share(
-          library.client,
-          {
+        const queued: QueuedItem = {
+          client: library.client,
+          selection: {
             itemId: item.id,
             mediaSourceId: item.mediaSourceId,
             audioStreamIndex: intent.audioStreamIndex,
@@ -643,9 +622,18 @@ export class App extends LitElement {
             preset: intent.preset,
             mode: intent.mode,
           },
-          item.name,
-          item.durationS ?? 0,
-        );
+          title: item.name,
+          durationS: item.durationS ?? 0,
+        };
+        if (intent.type === "enqueue") {
+          this.watch.enqueue(queued);
+          this.say(`${item.name} is in the queue.`);
+          return;
+        }
+        account.busy = `Starting ${item.name}…`;
+        account.error = "";
+        this.requestUpdate();
+        const shared = await this.watch.share(queued);
         account.busy = "";
         if (shared.ok) this.say(intent.mode === "broadcast" ? `You broadcast ${item.name} to the room.` : `You share ${item.name} with the room.`);
         else account.error = `Could not share ${item.name}: ${shared.error}`;

@@ -146,10 +146,10 @@ export class WatchTogether {
   // ---- sharing --------------------------------------------------------------------------------
 
   /** Starts sharing (replacing a running share). Returns words for the user on failure. */
-  async share(client: JellyfinClient, selection: ShareSelection, title: string, durationS: number): Promise<Result<void, string>> {
+  async share(item: QueuedItem): Promise<Result<void, string>> {
     await this.stopSharing();
     const id = crypto.randomUUID();
-    const item: QueuedItem = { client, selection, title, durationS };
+    const { client, selection, title } = item;
     const video = document.createElement("video");
     video.playsInline = true;
     const playing = await this.startItem(id, item, video);
@@ -158,7 +158,7 @@ export class WatchTogether {
     if (selection.mode === "broadcast") {
       const captured = await captureWhenPlaying(video);
       if (!captured.ok) {
-        await this.endItem(playing.value, 0);
+        await playing.value.source.stop(0);
         return err(captured.error);
       }
       broadcast = captured.value;
@@ -186,7 +186,7 @@ export class WatchTogether {
       this.onChange();
       return ok(undefined);
     }
-    this.room.provide(this.shareResource(share, title, durationS));
+    this.room.provide(this.shareResource(share, title, item.durationS));
     void this.sendPoster(client, selection.itemId, id);
     this.onChange();
     return ok(undefined);
@@ -208,10 +208,10 @@ export class WatchTogether {
   }
 
   /** Adds an item to the running share's queue (same mode as the share). */
-  enqueue(client: JellyfinClient, selection: ShareSelection, title: string, durationS: number): void {
+  enqueue(item: QueuedItem): void {
     const share = this.local;
     if (!share) return;
-    share.queue.push({ client, selection: { ...selection, mode: share.mode }, title, durationS });
+    share.queue.push({ ...item, selection: { ...item.selection, mode: share.mode } });
     this.onChange();
   }
 
@@ -233,9 +233,9 @@ export class WatchTogether {
     const position = Math.round(share.video.currentTime * 10_000_000);
     previous.player.destroy();
     const playing = await this.startItem(share.id, item, share.video);
-    void this.endItem(previous, position);
+    void previous.source.stop(position);
     if (this.local !== share) {
-      if (playing.ok) await this.endItem(playing.value, 0);
+      if (playing.ok) await playing.value.source.stop(0);
       return err("the share ended");
     }
     if (!playing.ok) {
@@ -265,7 +265,7 @@ export class WatchTogether {
     for (const server of share.servers) server.close();
     share.playing.player.destroy();
     this.onChange();
-    await this.endItem(share.playing, position);
+    await share.playing.source.stop(position);
   }
 
   private async startItem(shareId: string, item: QueuedItem, video: HTMLVideoElement): Promise<Result<Playing, string>> {
@@ -289,11 +289,6 @@ export class WatchTogether {
       await source.value.stop(0);
       return err(error instanceof Error ? error.message : String(error));
     }
-  }
-
-  /** Tells Jellyfin playback stopped and ends its transcode. */
-  private async endItem(playing: Playing, positionTicks: number): Promise<void> {
-    await playing.source.stop(positionTicks);
   }
 
   private report(playing: Playing, video: HTMLVideoElement) {

@@ -7,6 +7,7 @@ import { LitElement, css, html, nothing } from "lit";
 import { customElement, property, state } from "lit/decorators.js";
 import type { ItemDetails, JellyfinLibrary, LibraryEntry } from "../jellyfin/library.js";
 import type { SavedServer } from "../jellyfin/server-store.js";
+import { formatDuration } from "../files/transfer-view.js";
 
 export type QualityPreset = "480p" | "720p" | "1080p";
 
@@ -42,13 +43,9 @@ interface Place {
   readonly seriesId?: string | undefined;
 }
 
-function formatDuration(seconds: number | undefined): string {
-  if (seconds === undefined) return "";
-  const total = Math.round(seconds);
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = total % 60;
-  return h > 0 ? `${h} h ${m} min` : m > 0 ? `${m} min ${s} s` : `${s} s`;
+/** Running time, or nothing when Jellyfin did not say. */
+function runningTime(seconds: number | undefined): string {
+  return seconds === undefined ? "" : formatDuration(seconds);
 }
 
 @customElement("mm-jellyfin")
@@ -79,8 +76,15 @@ export class MmJellyfin extends LitElement {
     }
     label.choice {
       flex-direction: row;
-      align-items: baseline;
+      align-items: flex-start;
       gap: 0.4rem;
+    }
+    /* The field look above (height, padding) is for text inputs and selects, not radios. */
+    label.choice input {
+      min-height: auto;
+      padding: 0;
+      margin: 0.3em 0 0;
+      flex: none;
     }
     fieldset {
       border: 1px solid var(--text-muted, #4a5360);
@@ -305,7 +309,7 @@ export class MmJellyfin extends LitElement {
     return html`<ul aria-label="Items">
       ${this.entries.map((entry) => {
         const poster = this.posters.get(entry.id);
-        const meta = [entry.detail, entry.year, formatDuration(entry.durationS)].filter(Boolean).join(" · ");
+        const meta = [entry.detail, entry.year, runningTime(entry.durationS)].filter(Boolean).join(" · ");
         return html`<li>
           <button class="entry" type="button" @click=${() => void this.openEntry(entry)}>
             ${poster ? html`<img src=${poster} alt="" />` : nothing}
@@ -319,7 +323,7 @@ export class MmJellyfin extends LitElement {
   private renderDetails(item: ItemDetails): unknown {
     return html`<section aria-label=${`Share ${item.name}`}>
       <h3><bdi>${item.name}</bdi></h3>
-      <p class="meta">${[item.detail, item.year, formatDuration(item.durationS)].filter(Boolean).join(" · ")}</p>
+      <p class="meta">${[item.detail, item.year, runningTime(item.durationS)].filter(Boolean).join(" · ")}</p>
       <form @submit=${(e: SubmitEvent) => this.onShare(e, item)}>
         <div class="field">
           <label for="audio">Audio</label>

@@ -9,7 +9,7 @@ import { repeat } from "lit/directives/repeat.js";
 import type { PeerKey, PeerView, RemoteResource } from "../../common/engine/room.js";
 import { isSafeImageDataUrl } from "../../common/engine/safe-image.js";
 import { safeFileName } from "../../common/engine/file-transfer/file-name.js";
-import { formatBytes, type TransferView } from "../files/transfer-view.js";
+import { formatBytes, formatDuration, type TransferView } from "../files/transfer-view.js";
 import "./mm-stream-view.js";
 import "./mm-transfer.js";
 import { tileStyles } from "./tile-styles.js";
@@ -274,7 +274,7 @@ export class MmPeerTile extends LitElement {
         ? html`<img class="poster" src=${resource.preview} alt=${`Poster of ${title}`} />`
         : nothing}
       <div class="row">
-        <span>Watch together: <bdi class="label">${title}</bdi>${resource.info.durationS ? html` <span class="kind">${formatRunningTime(resource.info.durationS)}</span>` : nothing}</span>
+        <span>Watch together: <bdi class="label">${title}</bdi>${resource.info.durationS ? html` <span class="kind">${formatDuration(resource.info.durationS)}</span>` : nothing}</span>
         <button type="button" aria-label=${action} @click=${() => this.dispatchEvent(new ShareWatchEvent(key, resource.info.id, !watching))}>
           ${watching ? "Stop watching" : "Watch"}
         </button>
@@ -308,15 +308,6 @@ export class MmPeerTile extends LitElement {
       ${transfer ? html`<mm-transfer .transfer=${transfer} peerName=${peerName}></mm-transfer>` : nothing}
     </li>`;
   }
-}
-
-/** "1 h 32 min", "24 min", "45 s": how long a shared video runs. */
-function formatRunningTime(seconds: number): string {
-  const total = Math.round(seconds);
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  if (h > 0) return `${h} h ${m} min`;
-  return m > 0 ? `${m} min` : `${total} s`;
 }
 
 declare global {

@@ -31,7 +31,7 @@ function describeFatal(Hls: HlsClass, type: string, details: string): string {
 
 /** hls.js, loaded once per page from next to our bundle (scripts/build.ts puts it there). */
 export function loadHls(url: string | URL = new URL("hls.js", import.meta.url)): Promise<HlsClass> {
-  hlsModule ??= (import(/* @vite-ignore */ String(url)) as Promise<{ default: HlsClass }>).then((module) => module.default);
+  hlsModule ??= (import(String(url)) as Promise<{ default: HlsClass }>).then((module) => module.default);
   hlsModule.catch(() => (hlsModule = undefined)); // a failed load may be retried later
   return hlsModule;
 }

@@ -10,6 +10,7 @@ import { randomRoomSecret } from "../../common/prefs/fragment.js";
 import { loadConfig } from "../../server/config.js";
 import { createRelay, type Relay } from "../../server/create-relay.js";
 import { closeAll, launchBrowser, openPage, pageErrors } from "../harness/browser.js";
+import { peakLevel } from "../harness/media-level.js";
 
 const STATIC_ROOT = fileURLToPath(new URL("../../dist/public/", import.meta.url));
 
@@ -61,32 +62,8 @@ async function nextVideoFrame(scope: Locator): Promise<{ width: number; height: 
 }
 
 /** Peak RMS of the audio playing in `scope` over `ms`. */
-async function audioLevel(scope: Locator, ms = 1500): Promise<number> {
-  const audio = scope.locator("audio");
-  await audio.waitFor({ state: "attached" });
-  return audio.evaluate(
-    (element, duration) =>
-      new Promise<number>((resolve) => {
-        const stream = (element as HTMLAudioElement).srcObject as MediaStream;
-        const context = new AudioContext();
-        const analyser = context.createAnalyser();
-        context.createMediaStreamSource(stream).connect(analyser);
-        const samples = new Float32Array(analyser.fftSize);
-        let peak = 0;
-        const timer = setInterval(() => {
-          analyser.getFloatTimeDomainData(samples);
-          let sum = 0;
-          for (const s of samples) sum += s * s;
-          peak = Math.max(peak, Math.sqrt(sum / samples.length));
-        }, 50);
-        setTimeout(() => {
-          clearInterval(timer);
-          void context.close();
-          resolve(peak);
-        }, duration);
-      }),
-    ms,
-  );
+function audioLevel(scope: Locator, ms = 1500): Promise<number> {
+  return peakLevel(scope.locator("audio"), ms);
 }
 
 describe("the start page", () => {

@@ -14,6 +14,7 @@ import { loadConfig } from "../../server/config.js";
 import { createRelay, type Relay } from "../../server/create-relay.js";
 import { runAxe } from "../harness/axe.js";
 import { closeAll, launchBrowser, openPage, pageErrors } from "../harness/browser.js";
+import { peakLevel } from "../harness/media-level.js";
 import { startJellyfinFixture, type JellyfinFixture } from "../jellyfin/fixture.js";
 
 const STATIC_ROOT = fileURLToPath(new URL("../../dist/public/", import.meta.url));
@@ -241,27 +242,7 @@ describe("watch together (relay mode)", () => {
     );
     expect(frame.width).toBeGreaterThan(0);
     // The fixture's 440 Hz tone arrives with the picture.
-    const level = await video.evaluate(
-      (element) =>
-        new Promise<number>((resolve) => {
-          const context = new AudioContext();
-          const analyser = context.createAnalyser();
-          context.createMediaStreamSource((element as HTMLVideoElement).srcObject as MediaStream).connect(analyser);
-          const samples = new Float32Array(analyser.fftSize);
-          let peak = 0;
-          const timer = setInterval(() => {
-            analyser.getFloatTimeDomainData(samples);
-            let sum = 0;
-            for (const s of samples) sum += s * s;
-            peak = Math.max(peak, Math.sqrt(sum / samples.length));
-          }, 50);
-          setTimeout(() => {
-            clearInterval(timer);
-            void context.close();
-            resolve(peak);
-          }, 1500);
-        }),
-    );
+    const level = await peakLevel(video);
     expect(level).toBeGreaterThan(0.01);
     // The sharer capped the video at the 720p preset's bitrate.
     const maxBitrates = () =>
