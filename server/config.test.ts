@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ConfigError, DEFAULT_CONFIG_TOML, loadConfig, parseBind, withBindOverride } from "./config.js";
+import { ConfigError, DEFAULT_CONFIG_TOML, loadConfig, parseBind, stunBindAddress, withBindOverride } from "./config.js";
 
 describe("loadConfig", () => {
   it("embeds config/default.toml as the default", () => {
@@ -82,6 +82,38 @@ describe("loadConfig", () => {
   it("accepts allowed origins", () => {
     const config = loadConfig('[server]\nallowed_origins = ["https://meet.example.org", "http://localhost:8080"]\n');
     expect(config.server.allowedOrigins).toEqual(["https://meet.example.org", "http://localhost:8080"]);
+  });
+});
+
+describe("[stun] and [turn]", () => {
+  it("serves STUN by default, next to server.bind on 3478, and on a free port when server.bind asks for one", () => {
+    const config = loadConfig();
+    expect(config.stun).toEqual({ enabled: true, bind: null, publicHost: null, requestsPerSecond: 20, requestBurst: 200 });
+    expect(stunBindAddress(config)).toEqual({ host: "127.0.0.1", port: 3478 });
+    expect(stunBindAddress(withBindOverride(config, "[::]:443"))).toEqual({ host: "::", port: 3478 });
+    expect(stunBindAddress(loadConfig('[server]\nbind = "127.0.0.1:0"\n'))).toEqual({ host: "127.0.0.1", port: 0 });
+    expect(stunBindAddress(loadConfig('[stun]\nbind = "0.0.0.0:3479"\n'))).toEqual({ host: "0.0.0.0", port: 3479 });
+  });
+
+  it("checks STUN's keys", () => {
+    expect(() => loadConfig('[stun]\nbind = "3478"\n')).toThrow(/stun\.bind must be host:port/);
+    expect(() => loadConfig('[stun]\npublic_host = "https://x.org"\n')).toThrow(/stun\.public_host must be a host name/);
+    expect(loadConfig('[stun]\npublic_host = "stun.example.org"\n').stun.publicHost).toBe("stun.example.org");
+    expect(() => loadConfig("[stun]\nenabled = false\n")).toThrow(/set webrtc\.stun/);
+  });
+
+  it("has no TURN by default, and needs URLs and a long secret together", () => {
+    expect(loadConfig().turn).toEqual({ urls: [], secret: null, credentialLifetimeSeconds: 3600 });
+    const secret = "0123456789abcdef";
+    expect(loadConfig(`[turn]\nurls = ["turn:t.example:3478"]\nsecret = "${secret}"\n`).turn).toEqual({
+      urls: ["turn:t.example:3478"],
+      secret,
+      credentialLifetimeSeconds: 3600,
+    });
+    expect(() => loadConfig(`[turn]\nsecret = "${secret}"\n`)).toThrow(/turn\.urls is empty/);
+    expect(() => loadConfig('[turn]\nurls = ["turn:t.example:3478"]\n')).toThrow(/turn\.secret must be at least 16/);
+    expect(() => loadConfig('[turn]\nurls = ["stun:t.example:3478"]\nsecret = "0123456789abcdef"\n')).toThrow(/turn\.urls entries must start with turn/);
+    expect(() => loadConfig(`[turn]\nurls = ["turn:t.example:3478"]\nsecret = "${secret}"\ncredential_lifetime_seconds = 60\n`)).toThrow(/at least 120/);
   });
 });
 

@@ -44,6 +44,26 @@ export interface WebRtcConfig {
   readonly turnCred: string | null;
 }
 
+/** The relay's own STUN server ([stun] in config/default.toml). */
+export interface StunConfig {
+  readonly enabled: boolean;
+  /** `host:port` of the UDP socket; null follows server.bind (see stunBindAddress). */
+  readonly bind: string | null;
+  /** Host name put in the `stun:` URL browsers get; null: the host the page was loaded from. */
+  readonly publicHost: string | null;
+  readonly requestsPerSecond: number;
+  readonly requestBurst: number;
+}
+
+/** TURN through an external server (coturn) with short-lived credentials minted per socket. */
+export interface TurnConfig {
+  /** turn:/turns: URLs of the TURN server; empty means no minted TURN credentials. */
+  readonly urls: readonly string[];
+  /** coturn's static-auth-secret; null exactly when `urls` is empty. Never leaves the relay. */
+  readonly secret: string | null;
+  readonly credentialLifetimeSeconds: number;
+}
+
 /** keks-meet's colour keys (spec §1.1), as `#rrggbb`. */
 export interface AppearanceConfig {
   readonly accent: string;
@@ -58,6 +78,8 @@ export interface RelayConfig {
   readonly server: ServerConfig;
   readonly limits: LimitsConfig;
   readonly webrtc: WebRtcConfig;
+  readonly stun: StunConfig;
+  readonly turn: TurnConfig;
   readonly appearance: AppearanceConfig;
   readonly jellyfin: JellyfinConfig;
 }
@@ -99,6 +121,8 @@ const SECTION_KEYS: Readonly<Record<string, readonly string[]>> = {
     "max_send_buffer_bytes",
   ],
   webrtc: ["stun", "turn", "turn_user", "turn_cred"],
+  stun: ["enabled", "bind", "public_host", "requests_per_second", "request_burst"],
+  turn: ["urls", "secret", "credential_lifetime_seconds"],
   appearance: ["accent", "accent_light", "accent_dark", "background", "background_dark", "background_light"],
   jellyfin: ["servers"],
 };
@@ -210,6 +234,16 @@ class SectionReader {
     return urls;
   }
 
+  /** A DNS name or IP address (IPv6 without brackets); `""` is null. */
+  hostName(key: string): string | null {
+    const value = this.string(key);
+    if (value === "") return null;
+    if (!isHostName(value)) {
+      throw new ConfigError(`config: ${this.section}.${key} must be a host name or an IP address (no scheme, no port), got "${value}"`);
+    }
+    return value;
+  }
+
   /** Like origins(), or exactly ["*"] for any. */
   originsOrAny(key: string): string[] {
     const list = this.stringList(key);
@@ -231,6 +265,11 @@ class SectionReader {
     }
     return origins;
   }
+}
+
+/** DNS names (letters, digits, hyphens, dots), IPv4, or bare IPv6: what fits into `stun:<host>:<port>`. */
+export function isHostName(text: string): boolean {
+  return /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/.test(text) || /^[0-9A-Fa-f:.]+$/.test(text) && text.includes(":");
 }
 
 function isOrigin(text: string): boolean {
@@ -264,6 +303,8 @@ function readConfig(merged: Readonly<Record<string, Table>>): RelayConfig {
   const limits = section("limits");
   const webrtc = section("webrtc");
   const appearance = section("appearance");
+  const stun = section("stun");
+  const turn = section("turn");
   const jellyfin = section("jellyfin");
 
   const bind = server.string("bind");
@@ -296,6 +337,14 @@ function readConfig(merged: Readonly<Record<string, Table>>): RelayConfig {
       turnUser: webrtc.optionalString("turn_user"),
       turnCred: webrtc.optionalString("turn_cred"),
     },
+    stun: {
+      enabled: stun.bool("enabled"),
+      bind: stunBind(stun.string("bind")),
+      publicHost: stun.hostName("public_host"),
+      requestsPerSecond: stun.positiveNumber("requests_per_second"),
+      requestBurst: stun.positiveInteger("request_burst"),
+    },
+    turn: readTurn(turn),
     appearance: {
       accent: appearance.colour("accent"),
       accentLight: appearance.colour("accent_light"),
@@ -307,7 +356,53 @@ function readConfig(merged: Readonly<Record<string, Table>>): RelayConfig {
     jellyfin: { servers: jellyfin.originsOrAny("servers") },
   };
   checkConsistency(config.limits);
+  if (!config.stun.enabled && config.webrtc.stun.length === 0) {
+    // keks-meet's web client builds its ICE servers from webrtc.stun and cannot start a single
+    // peer connection without a valid STUN URL there.
+    throw new ConfigError("config: with stun.enabled = false, set webrtc.stun to a STUN server (keks-meet clients need one)");
+  }
   return config;
+}
+
+function stunBind(value: string): string | null {
+  if (value === "") return null;
+  parseBind(value, "config: stun.bind");
+  return value;
+}
+
+/**
+ * Where the STUN socket listens: stun.bind, or server.bind's host on port 3478. When server.bind
+ * asks for a free port (0, tests running many relays at once), so does STUN.
+ */
+export function stunBindAddress(config: RelayConfig): BindAddress {
+  if (config.stun.bind !== null) return parseBind(config.stun.bind);
+  const { host, port } = parseBind(config.server.bind);
+  return { host, port: port === 0 ? 0 : STUN_DEFAULT_PORT };
+}
+
+/** The port STUN servers listen on by convention (RFC 8489 §18.6). */
+export const STUN_DEFAULT_PORT = 3478;
+
+/**
+ * Shorter secrets could be guessed offline from one minted credential (the username and its
+ * HMAC are both visible to the client): 16 characters of a random secret are well past that.
+ */
+const MIN_TURN_SECRET_CHARS = 16;
+
+function readTurn(turn: SectionReader): TurnConfig {
+  const urls = turn.urls("urls", ["turn", "turns"]);
+  const secret = turn.string("secret");
+  const credentialLifetimeSeconds = turn.positiveInteger("credential_lifetime_seconds");
+  if (urls.length === 0 && secret === "") return { urls, secret: null, credentialLifetimeSeconds };
+  if (urls.length === 0) throw new ConfigError("config: turn.secret is set but turn.urls is empty: list the TURN server's URLs");
+  if (secret.length < MIN_TURN_SECRET_CHARS) {
+    throw new ConfigError(`config: turn.secret must be at least ${MIN_TURN_SECRET_CHARS} characters (the same as coturn's static-auth-secret)`);
+  }
+  if (credentialLifetimeSeconds < 120) {
+    // Credentials are renewed a minute before they expire; shorter lifetimes would renew forever.
+    throw new ConfigError("config: turn.credential_lifetime_seconds must be at least 120");
+  }
+  return { urls, secret, credentialLifetimeSeconds };
 }
 
 /** Limits that only make sense together: otherwise some allowed frame could never be delivered. */

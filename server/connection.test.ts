@@ -28,7 +28,7 @@ class FakeSocket extends EventEmitter {
   }
 }
 
-function setup(rooms: Rooms) {
+function setup(rooms: Rooms, turn: ConnectionHost["turn"] = null, wantsTurnCredentials = false) {
   const log = createCapturingLogger();
   const detached: number[] = [];
   const host: ConnectionHost = {
@@ -37,16 +37,37 @@ function setup(rooms: Rooms) {
     log,
     tag: (value) => `tag(${value.length})`,
     version: "meshmeet test",
+    turn,
     detach: (connection) => detached.push(connection.id),
     closed: () => {},
   };
   const socket = new FakeSocket();
   // The fake has the part of ws's WebSocket that Connection uses.
-  const connection = new Connection(42, "127.0.0.1", socket as unknown as WebSocket, host);
+  const connection = new Connection(42, "127.0.0.1", socket as unknown as WebSocket, host, undefined, wantsTurnCredentials);
   return { socket, log, detached, connection };
 }
 
 describe("Connection", () => {
+  it("renews the TURN credential of a member a minute before it expires, and stops after it leaves", () => {
+    const rooms = new Rooms({ maxRoomMembers: 2, maxWatchedRooms: 2 }, () => {});
+    rooms.add(42);
+    const turn = { urls: ["turn:t.example:3478"], secret: "0123456789abcdef", credentialLifetimeSeconds: 600 };
+    const { socket, connection } = setup(rooms, turn, true);
+    const credentials = (): string[] => socket.sent.filter((frame) => frame.startsWith('{"turn_credentials"'));
+    socket.emit("message", Buffer.from(JSON.stringify({ join: { hash: "a".repeat(64) } })), false);
+    expect(credentials()).toHaveLength(1);
+    const now = Date.now();
+    connection.renewTurnCredentials(now + 500_000);
+    expect(credentials()).toHaveLength(1);
+    connection.renewTurnCredentials(now + 541_000);
+    expect(credentials()).toHaveLength(2);
+    const renewed = JSON.parse(credentials()[1] ?? "{}") as { turn_credentials: { expires_at: number } };
+    expect(renewed.turn_credentials.expires_at).toBeGreaterThanOrEqual(Math.floor((now + 541_000) / 1000) + 600);
+    socket.emit("message", Buffer.from(JSON.stringify({ join: { hash: null } })), false);
+    connection.renewTurnCredentials(now + 10_000_000);
+    expect(credentials()).toHaveLength(2);
+  });
+
   it("sends init first", () => {
     const rooms = new Rooms({ maxRoomMembers: 2, maxWatchedRooms: 2 }, () => {});
     rooms.add(42);

@@ -13,6 +13,7 @@ import { InboundRate, TokenBucket } from "./limits.js";
 import type { Logger, Tagger } from "./log.js";
 import { Outbox, type Corkable } from "./outbox.js";
 import type { RoomError, Rooms } from "./rooms.js";
+import { mintTurnCredential, TURN_RENEW_BEFORE_EXPIRY_S, type TurnMinter } from "./turn-credentials.js";
 
 /**
  * How long a socket we close may take to finish the closing handshake before it is cut off.
@@ -27,6 +28,8 @@ export interface ConnectionHost {
   readonly log: Logger;
   readonly tag: Tagger;
   readonly version: string;
+  /** Mints TURN credentials for sockets in a room; null when [turn] is not configured. */
+  readonly turn: TurnMinter | null;
   /** Stop routing to this connection and take it out of its room. Idempotent. */
   /** `clean`: the client closed its socket normally (1000/1001) itself, rather than being lost or cut off. */
   detach(connection: Connection, clean: boolean): void;
@@ -56,6 +59,8 @@ export class Connection {
   private lastMessageAt = performance.now();
   private terminateTimer: NodeJS.Timeout | undefined;
   private hasAnsweredPing = true;
+  /** Date.now() at which this socket needs a fresh TURN credential; null while it gets none. */
+  private turnRenewAtMs: number | null = null;
   private isClosing = false;
   private resolveClosed: () => void = () => {};
   /** Settles when the socket is closed. */
@@ -70,6 +75,8 @@ export class Connection {
     private readonly socket: WebSocket,
     private readonly host: ConnectionHost,
     transport?: Corkable,
+    /** The client asked for turn_credentials packets (keks-meet clients never do). */
+    private readonly wantsTurnCredentials = false,
   ) {
     const { limits } = host;
     this.outbox = new Outbox(socket, limits.maxSendBufferBytes, (buffered) => this.handleOverflow(buffered), transport);
@@ -186,6 +193,9 @@ export class Connection {
         const { left, joined, members } = outcome.value;
         if (left !== null) this.host.log.info("leave", { id: this.id, room: this.host.tag(left) });
         if (joined !== null) this.host.log.info("join", { id: this.id, room: this.host.tag(joined), members });
+        // Credentials only for members: a socket that never joins gets nothing to relay with.
+        if (joined !== null) this.sendTurnCredentials(Date.now());
+        else this.turnRenewAtMs = null;
         return;
       }
       case "relay": {
@@ -229,6 +239,22 @@ export class Connection {
 
   private sendPacket(packet: ClientboundPacket): void {
     this.outbox.send(encodeFrame(packet));
+  }
+
+  private sendTurnCredentials(nowMs: number): void {
+    const { turn } = this.host;
+    if (turn === null || !this.wantsTurnCredentials) return;
+    const packet = mintTurnCredential(turn, nowMs);
+    this.turnRenewAtMs = (packet.expiresAt - TURN_RENEW_BEFORE_EXPIRY_S) * 1000;
+    this.sendPacket(packet);
+  }
+
+  /** Called by the relay's sweep: a member whose TURN credential expires soon gets a new one. */
+  renewTurnCredentials(nowMs: number): void {
+    this.guard(() => {
+      if (this.isClosing || this.turnRenewAtMs === null || nowMs < this.turnRenewAtMs) return;
+      this.sendTurnCredentials(nowMs);
+    });
   }
 
   /** Called by the relay's idle sweep; closes the socket if it has been silent too long. */

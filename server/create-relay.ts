@@ -5,15 +5,22 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocket, WebSocketServer } from "ws";
 import { CloseCode } from "./close-codes.js";
-import { parseBind, type RelayConfig } from "./config.js";
+import { parseBind, stunBindAddress, type RelayConfig } from "./config.js";
 import { createRequestHandler, createUpgradeHandler } from "./http.js";
 import { createTagger, silentLogger, type Logger } from "./log.js";
+import type { BuiltInStun } from "./public-config.js";
 import { SignalingRelay } from "./relay.js";
+import { StunServer } from "./stun/stun-server.js";
 import { INIT_VERSION, VERSION } from "./version.js";
 
 export interface Relay {
-  /** Binds to config.server.bind; resolves with the actual address (port 0 picks one). */
+  /**
+   * Binds to config.server.bind, and the STUN server to its address; resolves with the actual
+   * HTTP address (port 0 picks one). Rejects, with nothing left listening, if either bind fails.
+   */
   listen(): Promise<{ address: string; port: number }>;
+  /** The STUN server's UDP address once listening; null when [stun] is off. */
+  stunAddress(): { address: string; port: number } | null;
   /** Closes every socket with 1001 "server shutting down", then the HTTP server. Idempotent. */
   close(): Promise<void>;
   stats(): { sockets: number; rooms: number; watchedHashes: number };
@@ -43,9 +50,29 @@ function socketClassWithReasons(maxFrameBytes: number): typeof WebSocket {
   };
 }
 
+function isUnspecified(address: string): boolean {
+  return address === "0.0.0.0" || address === "::";
+}
+
 export function createRelay(config: RelayConfig, options: RelayOptions): Relay {
   const log = options.logger ?? silentLogger;
-  const signaling = new SignalingRelay(config.limits, { log, tag: createTagger(), version: INIT_VERSION });
+  const tag = createTagger();
+  const turn = config.turn.secret === null ? null : { urls: config.turn.urls, secret: config.turn.secret, credentialLifetimeSeconds: config.turn.credentialLifetimeSeconds };
+  const signaling = new SignalingRelay(config.limits, { log, tag, version: INIT_VERSION, turn });
+  const stunBind = config.stun.enabled ? stunBindAddress(config) : null;
+  const stun =
+    stunBind === null
+      ? null
+      : new StunServer({
+          host: stunBind.host,
+          port: stunBind.port,
+          logger: log,
+          tag,
+          limits: { requestsPerSecond: config.stun.requestsPerSecond, burst: config.stun.requestBurst },
+        });
+  let stunListening: { address: string; port: number } | null = null;
+  const builtInStun = (): BuiltInStun | null =>
+    stunListening === null ? null : { port: stunListening.port, fallbackHost: isUnspecified(stunListening.address) ? "localhost" : stunListening.address };
   const wss = new WebSocketServer({
     noServer: true,
     clientTracking: false,
@@ -57,14 +84,14 @@ export function createRelay(config: RelayConfig, options: RelayOptions): Relay {
   });
   let closing: Promise<void> | undefined;
 
-  const server = createServer(createRequestHandler({ config, staticRoot: options.staticRoot, log, version: VERSION }));
+  const server = createServer(createRequestHandler({ config, staticRoot: options.staticRoot, log, version: VERSION, stun: builtInStun }));
   server.on(
     "upgrade",
     createUpgradeHandler({
       config,
       wss,
       log,
-      accept: (socket, address, transport) => signaling.accept(socket, address, transport),
+      accept: (socket, address, transport, wantsTurnCredentials) => signaling.accept(socket, address, transport, wantsTurnCredentials),
       isShuttingDown: () => closing !== undefined,
     }),
   );
@@ -80,20 +107,48 @@ export function createRelay(config: RelayConfig, options: RelayOptions): Relay {
     server.closeAllConnections();
     await serverClosed;
     await new Promise<void>((resolve) => wss.close(() => resolve()));
+    await stun?.close();
+  }
+
+  function listenHttp(): Promise<{ address: string; port: number }> {
+    const { host, port } = parseBind(config.server.bind);
+    return new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => {
+        server.off("error", reject);
+        const address = server.address() as AddressInfo;
+        resolve({ address: address.address, port: address.port });
+      });
+    });
+  }
+
+  async function listenStun(): Promise<void> {
+    if (stun === null || stunBind === null) return;
+    try {
+      stunListening = await stun.listen();
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      const inUse = error instanceof Error && "code" in error && error.code === "EADDRINUSE";
+      throw new Error(
+        `cannot start the STUN server on UDP ${stunBind.host}:${stunBind.port}: ${detail}` +
+          (inUse ? " (another STUN or TURN server, e.g. coturn, may have the port: set stun.bind to another port, or stun.enabled = false and webrtc.stun to that server)" : ""),
+        { cause: error },
+      );
+    }
   }
 
   return {
-    listen() {
-      const { host, port } = parseBind(config.server.bind);
-      return new Promise((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(port, host, () => {
-          server.off("error", reject);
-          const address = server.address() as AddressInfo;
-          resolve({ address: address.address, port: address.port });
-        });
-      });
+    async listen() {
+      const address = await listenHttp();
+      try {
+        await listenStun();
+      } catch (error) {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        throw error;
+      }
+      return address;
     },
+    stunAddress: () => stunListening,
     close() {
       closing ??= shutdown();
       return closing;

@@ -8,7 +8,8 @@ import type { Duplex } from "node:stream";
 import type { WebSocket, WebSocketServer } from "ws";
 import type { JellyfinConfig, RelayConfig } from "./config.js";
 import type { Logger } from "./log.js";
-import { clientConfig, overridesCss } from "./public-config.js";
+import { TURN_CREDENTIALS_QUERY } from "../common/wire/packets.js";
+import { clientConfig, overridesCss, requestHost, type BuiltInStun } from "./public-config.js";
 import { mimeTypeOf, safeSegments, StaticFiles } from "./static.js";
 
 /**
@@ -69,6 +70,8 @@ type Route =
   | { readonly kind: "static"; readonly segments: readonly string[]; readonly cacheControl: string }
   | { readonly kind: "redirect"; readonly location: string }
   | { readonly kind: "generated"; readonly body: Buffer; readonly contentType: string }
+  /** Built for each request: /config.json names the host the page was loaded from. */
+  | { readonly kind: "per_request"; readonly body: (req: IncomingMessage) => Buffer; readonly contentType: string }
   | { readonly kind: "upgrade_required" }
   | { readonly kind: "not_found" };
 
@@ -88,12 +91,21 @@ export interface RequestHandlerOptions {
   readonly log: Logger;
   /** Plain text at /version. */
   readonly version: string;
+  /** The running built-in STUN server, named in /config.json; null when it is off. */
+  readonly stun: () => BuiltInStun | null;
 }
 
 export function createRequestHandler(options: RequestHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const files = new StaticFiles(options.staticRoot);
   const generated: ReadonlyMap<string, Route> = new Map<string, Route>([
-    ["/config.json", { kind: "generated", body: Buffer.from(JSON.stringify(clientConfig(options.config))), contentType: "application/json; charset=utf-8" }],
+    [
+      "/config.json",
+      {
+        kind: "per_request",
+        body: (req) => Buffer.from(JSON.stringify(clientConfig(options.config, options.stun(), requestHost(req.headers.host)))),
+        contentType: "application/json; charset=utf-8",
+      },
+    ],
     ["/overrides.css", { kind: "generated", body: Buffer.from(overridesCss(options.config.appearance)), contentType: "text/css; charset=utf-8" }],
     ["/version", { kind: "generated", body: Buffer.from(options.version), contentType: "text/plain; charset=utf-8" }],
   ]);
@@ -135,6 +147,8 @@ export function createRequestHandler(options: RequestHandlerOptions): (req: Inco
     switch (target.kind) {
       case "generated":
         return reply(req, res, 200, target.body, target.contentType);
+      case "per_request":
+        return reply(req, res, 200, target.body(req), target.contentType);
       case "redirect":
         return replyText(req, res, 301, "moved\n", { Location: target.location });
       case "upgrade_required":
@@ -170,6 +184,17 @@ function replyText(req: IncomingMessage, res: ServerResponse, status: number, te
 
 // ---------------------------------------------------------------------------------------------
 // Upgrades
+
+/** Whether the signaling URL asks for turn_credentials packets (`/signaling?turn_credentials=1`). */
+export function asksForTurnCredentials(target: string | undefined): boolean {
+  const [name, value] = TURN_CREDENTIALS_QUERY.split("=");
+  try {
+    return name !== undefined && new URL(target ?? "/", "http://relay.invalid").searchParams.get(name) === value;
+  } catch {
+    // An unparsable target never reaches here (the path check comes first); asking nothing is safe.
+    return false;
+  }
+}
 
 /** The client's address: the socket's peer, or the proxy's last X-Forwarded-For entry if trusted. */
 export function clientAddress(req: IncomingMessage, trustForwardedFor: boolean): string {
@@ -215,7 +240,8 @@ export interface UpgradeHandlerOptions {
   readonly wss: WebSocketServer;
   readonly log: Logger;
   /** `transport` is the upgraded TCP stream under `socket`, for write coalescing (outbox.ts). */
-  readonly accept: (socket: WebSocket, address: string, transport: Corkable) => void;
+  /** `wantsTurnCredentials`: the URL carried TURN_CREDENTIALS_QUERY. */
+  readonly accept: (socket: WebSocket, address: string, transport: Corkable, wantsTurnCredentials: boolean) => void;
   readonly isShuttingDown: () => boolean;
 }
 
@@ -235,7 +261,7 @@ export function createUpgradeHandler(options: UpgradeHandlerOptions): (req: Inco
       const address = clientAddress(req, trustForwardedFor);
       options.wss.handleUpgrade(req, socket, head, (ws) => {
         try {
-          options.accept(ws, address, socket);
+          options.accept(ws, address, socket, asksForTurnCredentials(req.url));
         } catch (error) {
           options.log.error("accept_failed", { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
           ws.terminate();

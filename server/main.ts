@@ -38,7 +38,8 @@ async function main(log: Logger): Promise<void> {
 
   const relay = createRelay(config, { staticRoot: fileURLToPath(new URL("../public/", import.meta.url)), logger: log });
   const { address, port } = await relay.listen();
-  log.info("listening", { address, port, url: urlOf(address, port), config: source });
+  const stun = relay.stunAddress();
+  log.info("listening", { address, port, url: urlOf(address, port), config: source, stun: stun === null ? "off" : `udp ${stun.address}:${stun.port}` });
 
   const stop = (signal: NodeJS.Signals): void => {
     log.info("shutdown", { signal });

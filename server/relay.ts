@@ -12,12 +12,15 @@ import { IdAllocator } from "./ids.js";
 import { AddressCounter } from "./limits.js";
 import type { Logger, Tagger } from "./log.js";
 import { Rooms } from "./rooms.js";
+import type { TurnMinter } from "./turn-credentials.js";
 
 export interface SignalingRelayOptions {
   readonly log: Logger;
   readonly tag: Tagger;
   /** Sent in `init`, e.g. "meshmeet 0.1.0". */
   readonly version: string;
+  /** Mints TURN credentials for members; null or absent when [turn] is not configured. */
+  readonly turn?: TurnMinter | null;
 }
 
 export interface SignalingStats {
@@ -31,6 +34,7 @@ export class SignalingRelay implements ConnectionHost {
   readonly log: Logger;
   readonly tag: Tagger;
   readonly version: string;
+  readonly turn: TurnMinter | null;
   private readonly ids = new IdAllocator();
   private readonly addresses = new AddressCounter();
   /** Connections that receive packets; a closing connection leaves this map at once. */
@@ -54,19 +58,28 @@ export class SignalingRelay implements ConnectionHost {
     this.log = options.log;
     this.tag = options.tag;
     this.version = options.version;
+    this.turn = options.turn ?? null;
     this.rooms = new Rooms(limits, (recipients, packet) => this.deliver(recipients, packet));
     this.heartbeatTimer = setInterval(() => this.heartbeat(), limits.pingIntervalSeconds * 1000);
     this.heartbeatTimer.unref();
     const sweepMs = Math.min(5_000, (limits.idleTimeoutSeconds * 1000) / 5);
     this.idleSweepTimer = setInterval(() => {
       const now = performance.now();
-      for (const connection of this.live) connection.checkIdle(now);
+      const wallClock = Date.now();
+      for (const connection of this.live) {
+        connection.checkIdle(now);
+        // The same sweep renews TURN credentials: a minute of margin is far more than 5 s.
+        connection.renewTurnCredentials(wallClock);
+      }
     }, sweepMs);
     this.idleSweepTimer.unref();
   }
 
-  /** Takes an upgraded socket from `address` (already allowed by origin). */
-  accept(socket: WebSocket, address: string, transport?: Corkable): void {
+  /**
+   * Takes an upgraded socket from `address` (already allowed by origin). `wantsTurnCredentials`:
+   * the client asked for turn_credentials packets in the URL.
+   */
+  accept(socket: WebSocket, address: string, transport?: Corkable, wantsTurnCredentials = false): void {
     const addressTag = this.tag(address);
     if (this.live.size >= this.limits.maxSockets) {
       this.log.warn("limit", { limit: "max_sockets", address: addressTag });
@@ -81,7 +94,7 @@ export class SignalingRelay implements ConnectionHost {
     const id = this.ids.allocate();
     let connection: Connection;
     try {
-      connection = new Connection(id, address, socket, this, transport);
+      connection = new Connection(id, address, socket, this, transport, wantsTurnCredentials);
     } catch (error) {
       this.ids.release(id);
       this.addresses.remove(address);

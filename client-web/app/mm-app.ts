@@ -20,6 +20,7 @@ import type { TransferCancelEvent, TransferRetryEvent } from "../components/mm-t
 import type { WatchesChangeEvent } from "../components/mm-watches.js";
 import type { PrefsStore } from "../prefs/prefs-store.js";
 import { StatsSampler } from "./debug-stats.js";
+import { describeFailure } from "../components/connection-words.js";
 import { actionFor, deepActiveElement, type KeyAction } from "./keybinds.js";
 import { isDownloadNavigation } from "../files/download-sink.js";
 import { WorkerSha256 } from "../hashing/worker-sha256.js";
@@ -245,6 +246,7 @@ export class App extends LitElement {
       // Only what the user can act on or should know; the rest is in the log.
       if (code === "bad-offer") this.say(`Ignored: ${detail}.`);
     });
+    this.on("connection-failed", ({ key, cause }) => this.say(`Could not connect to ${this.nameOf(key)}. ${describeFailure(cause)}`));
     this.on("stream-started", ({ key, id }) => this.say(`Now receiving ${this.nameOf(key)}'s ${this.resourceLabel(key, id).toLowerCase()}.`));
     this.on("stream-stopped", ({ key }) => this.say(`Stopped receiving a stream from ${this.nameOf(key)}.`));
     this.on("local-requested", ({ key, id, active }) => {
@@ -404,6 +406,7 @@ export class App extends LitElement {
   private handlePrefChange(key: PrefKey): void {
     if (key === "username") this.room.setName(this.prefs.values.username || this.room.name);
     if (key === "webrtc_debug") this.updateDebugTimer();
+    if (key === "relay_only") this.room.setIceTransportPolicy(this.prefs.values.relay_only ? "relay" : "all");
     if (key === "room_watches") this.watches.reload();
     if (MICROPHONE_PREFS.has(key)) this.media.updatePrefs();
     this.requestUpdate();

@@ -13,6 +13,7 @@ import { formatBytes, formatDuration, type TransferView } from "../files/transfe
 import "./mm-stream-view.js";
 import "./mm-transfer.js";
 import { tileStyles } from "./tile-styles.js";
+import { describeFailure, describePath } from "./connection-words.js";
 
 export { formatBytes };
 
@@ -132,6 +133,15 @@ export class MmPeerTile extends LitElement {
     .status.bad::before {
       background: var(--danger, #b3261e);
     }
+    .path,
+    .failure {
+      margin: 0;
+      font-size: 0.9rem;
+      color: var(--text-muted, #4a5360);
+    }
+    .failure {
+      color: var(--danger, #b3261e);
+    }
     .badge {
       font-size: 0.85rem;
       padding: 0 0.5rem;
@@ -212,14 +222,19 @@ export class MmPeerTile extends LitElement {
     const others = resources.filter((resource) => resource.info.kind !== "track");
     // The relay lost them; their media may still flow while we wait for them to come back.
     const away = peer.presence === "away";
+    const path = peer.connectionState === "connected" && peer.path ? describePath(peer.path) : undefined;
+    const failure = peer.connectionState === "failed" && peer.failure ? describeFailure(peer.failure) : undefined;
+    const described = ["status", ...(path ? ["path"] : []), ...(failure ? ["failure"] : []), ...(away ? ["away"] : [])].join(" ");
     return html`
-      <div class="tile ${this.speaking ? "speaking" : ""}" role="group" aria-label=${name} aria-describedby=${away ? "status away" : "status"}>
+      <div class="tile ${this.speaking ? "speaking" : ""}" role="group" aria-label=${name} aria-describedby=${described}>
         <div class="header">
           <bdi class="name">${name}</bdi>
           <span id="status" class="status ${CONNECTION_TONE[peer.connectionState]}">${CONNECTION_WORDS[peer.connectionState]}</span>
           ${away ? html`<span id="away" class="badge">Reconnecting…</span>` : nothing}
           ${this.speaking ? html`<span class="speaking-badge">Speaking</span>` : nothing}
         </div>
+        ${path ? html`<p id="path" class="path" data-path=${peer.path?.kind ?? ""}>${path}</p>` : nothing}
+        ${failure ? html`<p id="failure" class="failure" data-cause=${peer.failure ?? ""}>${failure}</p>` : nothing}
         ${tracks.length + others.length > 0
           ? html`<ul>
               ${repeat(tracks, (resource) => resource.info.id, (resource) => this.renderTrack(peer.key, name, resource))}

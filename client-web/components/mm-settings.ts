@@ -57,6 +57,7 @@ const GROUPS = [
   { legend: "Others' media", keys: ["optional_audio_default_enable", "optional_video_default_enable", "image_view_popup"] },
   { legend: "Previews", keys: ["send_previews", "preview_resolution", "preview_rate", "preview_encoding_quality"] },
   { legend: "Notifications", keys: ["notify_chat", "notify_join", "notify_leave"] },
+  { legend: "Privacy", keys: ["relay_only"] },
   { legend: "Advanced", keys: ["enable_onbeforeunload", "webrtc_debug", "show_log"] },
 ] as const satisfies ReadonlyArray<{ legend: string; keys: readonly VisibleKey[] }>;
 
@@ -94,6 +95,7 @@ const LABELS: Record<VisibleKey, string> = {
   notify_leave: "Someone leaves",
   enable_onbeforeunload: "Confirm leaving",
   webrtc_debug: "Connection details",
+  relay_only: "Relay only (hide my IP address)",
   show_log: "Show log",
 };
 

@@ -5,6 +5,7 @@
 import { deriveRoomSecrets } from "../../common/crypto/room-crypto.js";
 import { Room } from "../../common/engine/room.js";
 import { parseRoomFragment } from "../../common/prefs/fragment.js";
+import { TURN_CREDENTIALS_QUERY } from "../../common/wire/packets.js";
 import { roomDisplayName } from "../app/room-name.js";
 import { installChangePref, PrefsStore } from "../prefs/prefs-store.js";
 import { loadPageConfig } from "./server-config.js";
@@ -37,6 +38,15 @@ async function boot(): Promise<void> {
     return;
   }
   const { secret, params } = fragment.value;
+  // Browsers give WebCrypto (and cameras) only to secure pages: https://, or http://localhost.
+  // Without this check the room would wait forever for a key that can never be derived.
+  if (!window.isSecureContext || !globalThis.crypto?.subtle) {
+    showFatal(
+      `This page was opened over plain http:// from ${location.hostname}, and browsers allow encryption, camera and microphone ` +
+        "only on secure pages. Open the meeting over https:// (whoever runs this server: put it behind HTTPS), or on this machine at http://localhost.",
+    );
+    return;
+  }
   const secrets = deriveRoomSecrets(secret);
   if (!globalThis.RTCPeerConnection) {
     showFatal("This browser cannot make WebRTC connections, which meetings need.");
@@ -51,8 +61,11 @@ async function boot(): Promise<void> {
     secret,
     secrets,
     username: prefsLoading.then((prefs) => prefs.values.username || guestName()),
-    signalingUrl: `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/signaling`,
-    rtcConfiguration: pageConfig.then((config) => config.rtc),
+    // The query asks our relay for TURN credentials; a keks-meet relay ignores it.
+    signalingUrl: `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/signaling?${TURN_CREDENTIALS_QUERY}`,
+    rtcConfiguration: Promise.all([pageConfig, prefsLoading]).then(([config, prefs]) =>
+      prefs.values.relay_only ? { ...config.rtc, iceTransportPolicy: "relay" as const } : config.rtc,
+    ),
     createPeerConnection: (configuration) => new RTCPeerConnection(configuration),
     // Offers only arrive after the join, which waits for the preferences.
     autoRequest: (info) =>
@@ -77,6 +90,9 @@ async function boot(): Promise<void> {
   // Closing the tab is leaving on purpose: say so (a normal close of the relay socket), so the
   // others remove us at once instead of waiting for us to come back.
   window.addEventListener("pagehide", () => room.leave());
+  // A new network (Wi-Fi to mobile, a VPN) invalidates every path: look for new ones at once
+  // instead of waiting seconds for each connection to notice.
+  window.addEventListener("online", () => room.restartIce());
   // Back from the back-forward cache, the room object is gone: join again from scratch.
   window.addEventListener("pageshow", (event) => {
     if (event.persisted) location.reload();

@@ -14,6 +14,8 @@
 
 import { Emitter } from "../events.js";
 import type { IceCandidateInfo, RelayMessage } from "../wire/packets.js";
+import { connectionPathFromStats, pathChanged, type ConnectionPath, type StatsLike } from "./connection-path.js";
+import { IceDiagnosis, type IceFailureCause, type IceServerSummary } from "./ice-diagnosis.js";
 import { silentLogger, type Logger } from "./platform.js";
 
 export type SignalMessage = Extract<RelayMessage, { type: "offer" | "answer" | "ice_candidate" }>;
@@ -35,13 +37,35 @@ export interface PeerSessionEvents extends Record<string, unknown> {
   "data-channel": RTCDataChannel;
   /** A negotiation step failed; the session stays usable and retries on the next change. */
   "negotiation-failed": { readonly step: string; readonly error: string };
+  /** The path (direct, STUN, TURN) or its round-trip time changed noticeably; read `path`. */
+  path: ConnectionPath | undefined;
+  /** The connection failed; read `failure` for the likely cause. Cleared (undefined) once connected. */
+  failure: IceFailureCause | undefined;
 }
+
+/**
+ * ICE recovery timings. A connection "disconnected" this long has lost its path (a Wi-Fi
+ * switch, a NAT that forgot the mapping); one still "connecting" this long is stuck, typically
+ * two NATs whose first packets crossed so that each dropped the other's (Linux conntrack then
+ * keeps a wrong mapping for 30 s). A restart gathers on new ports, which gets past both; the
+ * waits double after every restart that did not help, up to the last one.
+ */
+export const ICE_RECOVERY = {
+  disconnectedMs: 4_000,
+  stuckConnectingMs: 6_000,
+  retryDelaysMs: [0, 2_000, 5_000, 10_000, 30_000],
+} as const;
+
+/** How often the path's statistics are read while connected. */
+export const PATH_SAMPLE_MS = 3_000;
 
 export interface PeerSessionOptions {
   readonly polite: boolean;
   readonly createPeerConnection: () => RTCPeerConnection;
   /** Sends a signaling message to this peer (sealed and targeted by the caller). */
   readonly send: (message: SignalMessage) => Promise<void>;
+  /** Which ICE servers the connection has, for naming the cause of a failure. */
+  readonly iceServers?: () => IceServerSummary;
   readonly logger?: Logger;
 }
 
@@ -65,10 +89,19 @@ export class PeerSession {
   /** Transceivers we sent on and then stopped: candidates for reuse by the next stream. */
   private readonly usedTransceivers = new WeakSet<RTCRtpTransceiver>();
   private closed = false;
+  private readonly diagnosis = new IceDiagnosis();
+  private readonly describeIceServers: () => IceServerSummary;
+  private pathValue: ConnectionPath | undefined;
+  private failureValue: IceFailureCause | undefined;
+  private pathTimer: ReturnType<typeof setInterval> | undefined;
+  private recoveryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** ICE restarts since the connection last worked; indexes ICE_RECOVERY.retryDelaysMs. */
+  private restartsWithoutSuccess = 0;
 
   constructor(options: PeerSessionOptions) {
     this.polite = options.polite;
     this.send = options.send;
+    this.describeIceServers = options.iceServers ?? (() => ({ hasStun: false, hasTurn: false, relayOnly: false }));
     const logger = options.logger ?? silentLogger;
     this.log = (level, message, fields) => logger(level, "peer", message, fields);
     this.events = new Emitter((error) => this.log("error", "event listener failed", { error: String(error) }));
@@ -79,7 +112,14 @@ export class PeerSession {
     pc.onsignalingstatechange = () => {
       if (pc.signalingState === "stable" && this.negotiationWanted) this.requestNegotiation();
     };
-    pc.onconnectionstatechange = () => this.events.emit("connection-state", pc.connectionState);
+    pc.onconnectionstatechange = () => {
+      this.handleConnectionState(pc.connectionState);
+      this.events.emit("connection-state", pc.connectionState);
+    };
+    pc.addEventListener?.("icecandidateerror", (event) => {
+      const error = event as Event & { readonly url?: string; readonly errorCode?: number };
+      if (typeof error.errorCode === "number") this.diagnosis.noteCandidateError(error.url, error.errorCode);
+    });
     pc.ontrack = (event) => {
       const stream = event.streams[0];
       if (!stream) {
@@ -98,6 +138,40 @@ export class PeerSession {
 
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /** How the media travels, while connected (see connection-path.ts). */
+  get path(): ConnectionPath | undefined {
+    return this.pathValue;
+  }
+
+  /** Why the connection failed, while it is failed. */
+  get failure(): IceFailureCause | undefined {
+    return this.failureValue;
+  }
+
+  /** New ICE servers (e.g. a renewed TURN credential); used from the next gathering on. */
+  setConfiguration(configuration: RTCConfiguration): void {
+    if (this.closed) return;
+    try {
+      this.pc.setConfiguration(configuration);
+    } catch (error) {
+      this.log("warn", "could not update the ICE servers", { error: String(error) });
+    }
+  }
+
+  /**
+   * Gathers again on new ports and renegotiates, keeping every track and channel: for a changed
+   * network (the page went online again) or a lost path. Harmless before anything was negotiated.
+   */
+  restartIce(): void {
+    if (this.closed || !this.pc.remoteDescription) return;
+    this.log("info", "restarting ICE", { state: this.pc.connectionState, restarts: this.restartsWithoutSuccess });
+    this.restartsWithoutSuccess++;
+    this.diagnosis.reset();
+    this.pc.restartIce();
+    // Browsers fire negotiationneeded after restartIce(); werift does not. Requests are coalesced.
+    queueMicrotask(() => this.requestNegotiation());
   }
 
   /** The underlying connection, for stats and data channels; never for negotiation. */
@@ -178,9 +252,85 @@ export class PeerSession {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.stopPathSampling();
+    clearTimeout(this.recoveryTimer);
     this.sendersByStream.clear();
     this.pc.close();
     this.events.removeAll();
+  }
+
+  private handleConnectionState(state: RTCPeerConnectionState): void {
+    clearTimeout(this.recoveryTimer);
+    this.recoveryTimer = undefined;
+    switch (state) {
+      case "connected":
+        this.restartsWithoutSuccess = 0;
+        this.setFailure(undefined);
+        this.startPathSampling();
+        return;
+      case "failed":
+        this.stopPathSampling();
+        this.setFailure(this.diagnosis.diagnose(this.describeIceServers()));
+        this.scheduleRestart(this.retryDelay());
+        return;
+      case "disconnected":
+        this.scheduleRestart(ICE_RECOVERY.disconnectedMs);
+        return;
+      case "connecting":
+        this.scheduleRestart(ICE_RECOVERY.stuckConnectingMs + this.retryDelay());
+        return;
+      default:
+        this.stopPathSampling();
+    }
+  }
+
+  private retryDelay(): number {
+    const delays = ICE_RECOVERY.retryDelaysMs;
+    return delays[Math.min(this.restartsWithoutSuccess, delays.length - 1)] ?? 0;
+  }
+
+  private scheduleRestart(delayMs: number): void {
+    this.recoveryTimer = setTimeout(() => {
+      this.recoveryTimer = undefined;
+      const state = this.pc.connectionState;
+      if (state === "failed" || state === "disconnected" || state === "connecting") this.restartIce();
+    }, delayMs);
+  }
+
+  private setFailure(failure: IceFailureCause | undefined): void {
+    if (this.failureValue === failure) return;
+    this.failureValue = failure;
+    this.events.emit("failure", failure);
+  }
+
+  private startPathSampling(): void {
+    if (this.pathTimer !== undefined) return;
+    void this.samplePath();
+    this.pathTimer = setInterval(() => void this.samplePath(), PATH_SAMPLE_MS);
+  }
+
+  private stopPathSampling(): void {
+    if (this.pathTimer !== undefined) clearInterval(this.pathTimer);
+    this.pathTimer = undefined;
+    if (this.pathValue !== undefined) {
+      this.pathValue = undefined;
+      this.events.emit("path", undefined);
+    }
+  }
+
+  private async samplePath(): Promise<void> {
+    let path: ConnectionPath | undefined;
+    try {
+      const reports: StatsLike[] = [];
+      (await this.pc.getStats()).forEach((report: StatsLike) => reports.push(report));
+      path = connectionPathFromStats(reports);
+    } catch (error) {
+      this.log("debug", "could not read connection statistics", { error: String(error) });
+      return;
+    }
+    if (this.closed || this.pathTimer === undefined || !pathChanged(this.pathValue, path)) return;
+    this.pathValue = path;
+    this.events.emit("path", path);
   }
 
   private enqueue(step: string, operation: () => Promise<void>): Promise<void> {
@@ -284,8 +434,9 @@ export class PeerSession {
   }
 
   private handleLocalCandidate(candidate: RTCIceCandidate | null): void {
-    // End-of-candidates (null) is not sent: keks-meet does not send it either (spec §3.3).
+    // End-of-candidates (null) is not sent: keks-meet does not send it either.
     if (!candidate || !candidate.candidate) return;
+    this.diagnosis.noteLocalCandidate(candidate.candidate);
     const info: IceCandidateInfo = {
       candidate: candidate.candidate,
       sdpMid: candidate.sdpMid ?? null,

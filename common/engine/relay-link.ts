@@ -35,6 +35,7 @@ export interface RelayLinkEvents extends Record<string, unknown> {
   dropped: SignalingEvents["dropped"];
   "room-info": SignalingEvents["room-info"];
   "relay-error": SignalingEvents["relay-error"];
+  "turn-credentials": SignalingEvents["turn-credentials"];
 }
 
 export interface RelayLinkOptions {
@@ -106,11 +107,12 @@ export class RelayLink {
       ...(this.options.logger ? { logger: this.options.logger } : {}),
     });
     this.client = client;
-    const forward = <K extends "peer-joined" | "peer-left" | "message" | "dropped" | "room-info" | "relay-error">(type: K) =>
+    const forwarded = ["peer-joined", "peer-left", "message", "dropped", "room-info", "relay-error", "turn-credentials"] as const;
+    const forward = <K extends (typeof forwarded)[number]>(type: K) =>
       client.events.on(type, (payload) => {
         if (this.client === client) this.events.emit(type, payload as RelayLinkEvents[K]);
       });
-    for (const type of ["peer-joined", "peer-left", "message", "dropped", "room-info", "relay-error"] as const) forward(type);
+    for (const type of forwarded) forward(type);
     client.events.on("disconnected", ({ byUs, code, reason }) => {
       if (byUs || this.client !== client || this.statusValue === "closed") return;
       this.log("warn", "relay connection lost", { code, reason });

@@ -14,6 +14,8 @@ import { Emitter } from "../events.js";
 import { randomRoomSecret } from "../prefs/fragment.js";
 import type { ChatContent, ClientId, ProvideInfo, RelayMessage } from "../wire/packets.js";
 import { MAX_FILE_BYTES } from "./file-transfer/protocol.js";
+import type { ConnectionPath } from "./connection-path.js";
+import { summarizeIceServers, type IceFailureCause, type IceServerSummary } from "./ice-diagnosis.js";
 import { PeerSession, type SignalMessage } from "./peer-session.js";
 import { silentLogger, type Logger, type SocketFactory } from "./platform.js";
 import { isSafeImageDataUrl } from "./safe-image.js";
@@ -42,6 +44,10 @@ export interface PeerView {
   /** `away`: the relay lost them; their peer connection may still carry media. */
   readonly presence: "present" | "away";
   readonly connectionState: RTCPeerConnectionState | "none";
+  /** How the connection goes (direct, STUN, TURN) and its round-trip time, while connected. */
+  readonly path?: ConnectionPath | undefined;
+  /** The likely cause, while the connection is failed. */
+  readonly failure?: IceFailureCause | undefined;
   readonly resources: ReadonlyMap<string, RemoteResource>;
 }
 
@@ -83,6 +89,8 @@ export interface RoomEvents extends Record<string, unknown> {
   /** A data channel for a resource we requested from `key` arrived. */
   channel: { readonly key: PeerKey; readonly id: string; readonly channel: RTCDataChannel };
   problem: { readonly code: RoomProblemCode; readonly detail: string };
+  /** The connection to `key` failed (it keeps retrying); `cause` is the likely reason. */
+  "connection-failed": { readonly key: PeerKey; readonly cause: IceFailureCause };
 }
 
 export interface RoomOptions {
@@ -139,6 +147,8 @@ export class Room {
   private readonly local = new Map<string, LocalResource>();
   private username = "";
   private rtcConfiguration: RTCConfiguration = {};
+  /** The TURN server and credential the relay minted for this socket (renewed before expiry). */
+  private mintedTurn: RTCIceServer | undefined;
   private nextKey = 1;
   private closed = false;
   private readonly log: (level: Parameters<Logger>[0], message: string, fields?: Record<string, unknown>) => void;
@@ -175,6 +185,7 @@ export class Room {
     this.link.events.on("dropped", ({ sender, reason }) =>
       this.events.emit("problem", { code: "message-dropped", detail: `from ${sender}: ${reason.code}` }),
     );
+    this.link.events.on("turn-credentials", ({ server }) => this.handleTurnCredentials(server));
     this.link.events.on("relay-error", ({ code, message }) =>
       this.events.emit("problem", { code: "relay-refused", detail: `${code}: ${message}` }),
     );
@@ -201,6 +212,8 @@ export class Room {
       name: peer.name,
       presence: peer.presence,
       connectionState: peer.session?.connectionState ?? "none",
+      path: peer.session?.path,
+      failure: peer.session?.failure,
       resources: new Map([...peer.resources].map(([id, r]) => [id, { ...r }])),
     }));
   }
@@ -211,6 +224,38 @@ export class Room {
 
   localResources(): LocalResource[] {
     return [...this.local.values()];
+  }
+
+  /** The ICE configuration new connections get: the page's, plus the relay's TURN credential. */
+  get iceConfiguration(): RTCConfiguration {
+    const base = this.rtcConfiguration;
+    if (!this.mintedTurn) return base;
+    return { ...base, iceServers: [...(base.iceServers ?? []), this.mintedTurn] };
+  }
+
+  /** What kinds of ICE servers connections have (STUN, TURN, relay only). */
+  get iceServers(): IceServerSummary {
+    return summarizeIceServers(this.iceConfiguration);
+  }
+
+  /**
+   * "relay": only TURN candidates, so no peer learns our addresses (the relay_only preference).
+   * Applies to running connections too: they gather again under the new policy.
+   */
+  setIceTransportPolicy(policy: RTCIceTransportPolicy): void {
+    if ((this.rtcConfiguration.iceTransportPolicy ?? "all") === policy) return;
+    this.rtcConfiguration = { ...this.rtcConfiguration, iceTransportPolicy: policy };
+    const configuration = this.iceConfiguration;
+    for (const peer of this.peers.values()) {
+      peer.session?.setConfiguration(configuration);
+      peer.session?.restartIce();
+    }
+    this.changed();
+  }
+
+  /** The network changed (the page came back online): find a new path to everyone. */
+  restartIce(): void {
+    for (const peer of this.peers.values()) peer.session?.restartIce();
   }
 
   /** The connection to `key`, for stats (webrtc_debug); undefined before anything was negotiated. */
@@ -297,6 +342,14 @@ export class Room {
   }
 
   // ---- relay events -------------------------------------------------------------------------
+
+  private handleTurnCredentials(server: RTCIceServer): void {
+    this.mintedTurn = server;
+    // Running connections keep their allocations; the new credential serves their next gathering.
+    const configuration = this.iceConfiguration;
+    for (const peer of this.peers.values()) peer.session?.setConfiguration(configuration);
+    this.changed();
+  }
 
   private handleJoined(): void {
     // After a reconnect nobody told us who left meanwhile: everyone is away until seen again.
@@ -519,14 +572,20 @@ export class Room {
     const session = new PeerSession({
       // Both sides derive opposite roles from the same pair of ids.
       polite: ownId > peer.clientId,
-      createPeerConnection: () => this.options.createPeerConnection(this.rtcConfiguration),
+      createPeerConnection: () => this.options.createPeerConnection(this.iceConfiguration),
       send: (message: SignalMessage) => this.link.send(message, peer.clientId),
+      iceServers: () => this.iceServers,
       ...(this.options.logger ? { logger: this.options.logger } : {}),
     });
     peer.session = session;
     session.events.on("connection-state", (state) => {
-      if (state === "failed") session.connection.restartIce();
+      // Failed and stuck connections restart ICE by themselves (PeerSession).
       if (peer.presence === "away" && (state === "failed" || state === "closed")) this.dropPeer(peer, true);
+      this.changed();
+    });
+    session.events.on("path", () => this.changed());
+    session.events.on("failure", (cause) => {
+      if (cause !== undefined) this.events.emit("connection-failed", { key: peer.key, cause });
       this.changed();
     });
     session.events.on("negotiation-failed", ({ step, error }) =>

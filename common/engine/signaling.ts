@@ -36,6 +36,8 @@ export interface SignalingEvents extends Record<string, unknown> {
   /** A relayed packet that was not delivered upward, and why. */
   dropped: { readonly sender: ClientId; readonly reason: DropReason };
   "room-info": { readonly hash: RoomHash; readonly userCount: number };
+  /** A TURN server and a credential for it, minted for this socket (meshmeet relays only). */
+  "turn-credentials": { readonly server: RTCIceServer; readonly expiresAt: number };
   /** The relay refused something we sent (meshmeet relays only). */
   "relay-error": { readonly code: RelayErrorCode; readonly message: string };
   /** The socket is gone (by us or by the far end). */
@@ -229,6 +231,12 @@ export class SignalingClient {
       case "error":
         this.log("warn", "relay refused a packet", { code: packet.code, message: packet.message });
         this.events.emit("relay-error", { code: packet.code, message: packet.message });
+        return;
+      case "turn_credentials":
+        this.events.emit("turn-credentials", {
+          server: { urls: [...packet.urls], username: packet.username, credential: packet.credential },
+          expiresAt: packet.expiresAt,
+        });
         return;
     }
   }

@@ -99,6 +99,11 @@ export const PREFS = {
   notify_join: { type: "boolean", default: true, description: "Notify when someone joins" },
   notify_leave: { type: "boolean", default: true, description: "Notify when someone leaves" },
   enable_onbeforeunload: { type: "boolean", default: true, description: "Ask before leaving while you share something" },
+  relay_only: {
+    type: "boolean",
+    default: false,
+    description: "Send everything through the server's TURN relay, so the others never learn your IP address (needs TURN on the server)",
+  },
   webrtc_debug: { type: "boolean", default: false, description: "Show connection details (candidates, codecs, bit rates)" },
   show_log: { type: "boolean", default: false, description: "Show the log on screen" },
   warn_redirect: { type: "boolean", default: false, hidden: true, description: "Set by the server's legacy /room/<secret> redirect" },

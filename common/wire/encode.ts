@@ -34,6 +34,10 @@ export function encodeClientbound(packet: ClientboundPacket): string {
       return JSON.stringify({ room_info: { hash: packet.hash, user_count: packet.userCount } });
     case "error":
       return JSON.stringify({ error: { code: packet.code, message: packet.message } });
+    case "turn_credentials":
+      return JSON.stringify({
+        turn_credentials: { urls: packet.urls, username: packet.username, credential: packet.credential, expires_at: packet.expiresAt },
+      });
   }
 }
 

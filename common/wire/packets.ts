@@ -54,7 +54,26 @@ export type ClientboundPacket =
   | { readonly type: "client_leave"; readonly id: ClientId; readonly clean?: boolean }
   | { readonly type: "message"; readonly sender: ClientId; readonly message: string }
   | { readonly type: "room_info"; readonly hash: RoomHash; readonly userCount: number }
-  | { readonly type: "error"; readonly code: RelayErrorCode; readonly message: string };
+  | { readonly type: "error"; readonly code: RelayErrorCode; readonly message: string }
+  /**
+   * A meshmeet extension: a TURN credential minted for this socket (coturn's shared-secret
+   * scheme), sent after each successful join and renewed before `expiresAt` (unix seconds). Sent
+   * only to sockets that asked for it in the /signaling URL (TURN_CREDENTIALS_QUERY), because
+   * keks-meet's native clients stop at any packet they do not know; its web client ignores them.
+   */
+  | {
+      readonly type: "turn_credentials";
+      readonly urls: readonly string[];
+      readonly username: string;
+      readonly credential: string;
+      readonly expiresAt: number;
+    };
+
+/** Query string on /signaling with which a client asks for `turn_credentials` packets. */
+export const TURN_CREDENTIALS_QUERY = "turn_credentials=1";
+
+/** Longest list of TURN URLs a client accepts in one packet; a relay lists a few (UDP, TCP, TLS). */
+export const MAX_TURN_URLS = 8;
 
 // ---------------------------------------------------------------------------------------------
 // Peer → peer, inside the sealed relay message (spec §3.1)

@@ -114,8 +114,24 @@ describe("client-bound packets", () => {
       { type: "message", sender: 5, message: 'with "quotes"' },
       { type: "room_info", hash: HASH, userCount: 3 },
       { type: "error", code: "rate_limited", message: "slow down" },
+      { type: "turn_credentials", urls: ["turn:t.example:3478?transport=udp"], username: "1764000000:abc", credential: "c2VjcmV0", expiresAt: 1764000000 },
     ];
     for (const packet of packets) expect(parseClientbound(encodeClientbound(packet))).toEqual({ ok: true, value: packet });
+  });
+
+  it("encodes turn_credentials in snake_case and refuses what is not a TURN server", () => {
+    expect(encodeClientbound({ type: "turn_credentials", urls: ["turns:t.example:443"], username: "1:a", credential: "x", expiresAt: 1 })).toBe(
+      '{"turn_credentials":{"urls":["turns:t.example:443"],"username":"1:a","credential":"x","expires_at":1}}',
+    );
+    const bad = (payload: unknown) => parseClientbound(JSON.stringify({ turn_credentials: payload }));
+    const good = { urls: ["turn:t.example:3478"], username: "1:a", credential: "x", expires_at: 1 };
+    expect(bad(good).ok).toBe(true);
+    expect(bad({ ...good, urls: [] })).toMatchObject({ ok: false, error: { code: "bad_field" } });
+    expect(bad({ ...good, urls: ["stun:t.example:3478"] })).toMatchObject({ ok: false });
+    expect(bad({ ...good, urls: Array.from({ length: 9 }, () => "turn:t.example") })).toMatchObject({ ok: false });
+    expect(bad({ ...good, username: 5 })).toMatchObject({ ok: false });
+    expect(bad({ ...good, expires_at: -1 })).toMatchObject({ ok: false });
+    expect(bad(null)).toMatchObject({ ok: false });
   });
 
   it("reports unknown packets as unknown_type so callers can ignore them quietly", () => {

@@ -19,6 +19,7 @@ import type {
   RoomHash,
   ServerboundPacket,
 } from "./packets.js";
+import { MAX_TURN_URLS } from "./packets.js";
 
 export type WireErrorCode =
   | "not_json" // the text is not JSON
@@ -165,7 +166,8 @@ export function parseClientbound(text: string): Result<ClientboundPacket, WireEr
       key === "client_leave" ||
       key === "message" ||
       key === "room_info" ||
-      key === "error"
+      key === "error" ||
+      key === "turn_credentials"
       ? bad(`${key} must be an object`)
       : unknownType(key);
   }
@@ -204,6 +206,17 @@ export function parseClientbound(text: string): Result<ClientboundPacket, WireEr
       if (typeof code !== "string" || !RELAY_ERROR_CODES.has(code)) return bad("error.code is not a known code");
       if (typeof message !== "string") return bad("error.message must be a string");
       return ok({ type: "error", code: code as RelayErrorCode, message });
+    }
+    case "turn_credentials": {
+      const { urls, username, credential, expires_at: expiresAt } = payload;
+      const isTurnUrl = (url: unknown): url is string => typeof url === "string" && /^turns?:/.test(url) && url.length <= 512;
+      if (!Array.isArray(urls) || urls.length === 0 || urls.length > MAX_TURN_URLS || !urls.every(isTurnUrl)) {
+        return bad(`turn_credentials.urls must be 1 to ${MAX_TURN_URLS} turn: or turns: URLs`);
+      }
+      if (typeof username !== "string" || username.length > 512) return bad("turn_credentials.username must be a string");
+      if (typeof credential !== "string" || credential.length > 512) return bad("turn_credentials.credential must be a string");
+      if (!isClientId(expiresAt)) return bad("turn_credentials.expires_at must be a non-negative integer (unix seconds)");
+      return ok({ type: "turn_credentials", urls: [...urls], username, credential, expiresAt });
     }
     default:
       return unknownType(key);

@@ -34,6 +34,8 @@ export interface TomlOverrides {
   readonly limits?: string;
   readonly webrtc?: string;
   readonly appearance?: string;
+  readonly stun?: string;
+  readonly turn?: string;
 }
 
 export interface RunningRelay {
@@ -61,6 +63,8 @@ export async function startRelay(
     `[limits]\n${overrides.limits ?? ""}`,
     `[webrtc]\n${overrides.webrtc ?? ""}`,
     `[appearance]\n${overrides.appearance ?? ""}`,
+    `[stun]\n${overrides.stun ?? ""}`,
+    `[turn]\n${overrides.turn ?? ""}`,
   ].join("\n");
   const relay = createRelay(loadConfig(toml), {
     staticRoot: options.staticRoot ?? "/nonexistent-meshmeet-static-root",

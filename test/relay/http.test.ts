@@ -142,11 +142,11 @@ describe("static files", () => {
 
 describe("generated routes", () => {
   it("serves /config.json with ICE servers and colours, and nothing about the relay's address", async () => {
-    const { port } = await relayWithFiles({
+    const { port, relay } = await relayWithFiles({
       webrtc: 'stun = ["stun:stun.example.org:3478"]\nturn = ["turn:turn.example.org:3478"]\nturn_user = "u"\nturn_cred = "c"',
       appearance: 'accent = "#123456"',
     });
-    const result = await httpRequest(port, "/config.json");
+    const result = await httpRequest(port, "/config.json", { headers: { Host: "meet.example.org:8443" } });
     expect(result.status).toBe(200);
     expect(result.headers["content-type"]).toBe("application/json; charset=utf-8");
     expect(result.headers["cache-control"]).toBe("no-cache");
@@ -154,11 +154,15 @@ describe("generated routes", () => {
     const json: unknown = JSON.parse(result.body.toString());
     expect(json).toEqual({
       webrtc: {
-        stun: "stun:stun.example.org:3478",
+        // The relay's own STUN server, at the host the page was loaded from, on its real port.
+        stun: `stun:meet.example.org:${relay.stunAddress()?.port}`,
         turn: "turn:turn.example.org:3478",
         turn_user: "u",
         turn_cred: "c",
-        ice_servers: [{ urls: ["stun:stun.example.org:3478"] }, { urls: ["turn:turn.example.org:3478"], username: "u", credential: "c" }],
+        ice_servers: [
+          { urls: [`stun:meet.example.org:${relay.stunAddress()?.port}`, "stun:stun.example.org:3478"] },
+          { urls: ["turn:turn.example.org:3478"], username: "u", credential: "c" },
+        ],
       },
       appearance: {
         accent: "#123456",
