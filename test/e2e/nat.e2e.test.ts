@@ -1,0 +1,96 @@
+// Meetings across NATs, in the lab of test/harness/nat-lab.ts: each person in a home of their own
+// behind a router (Linux nftables NAT), the relay and coturn on the "public" segment. Asserted as a
+// user sees it: the other person's camera playing, and the tile saying how the connection goes.
+//
+// What each topology is expected to do:
+// - cone ↔ cone, built-in STUN only: both NATs keep one mapping per local port, so the two ends
+//   meet through their server-reflexive addresses. Two Linux conntrack NATs whose first packets
+//   cross can each install a mapping that drops the other's packets for 30 s; that is how real
+//   home routers behave too, and the engine gets past it by restarting ICE on new ports when a
+//   connection is stuck. So the test allows that much time, and expects it to connect.
+// - symmetric ↔ symmetric: a new mapping per destination defeats STUN; only TURN gets through.
+
+import { randomRoomSecret } from "../../common/prefs/fragment.js";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { closeAll, pageErrors } from "../harness/browser.js";
+import { startCoturn, type Coturn } from "../harness/coturn.js";
+import { joinRoom, launchInHome, nextVideoFrame, pathText, peerTile, startLabRelay, type LabRelay } from "../harness/lab-meeting.js";
+import { createNatLab, type NatLab } from "../harness/nat-lab.js";
+
+const HOMES = { coneA: "cone", coneB: "cone", symA: "symmetric", symB: "symmetric", blocked: "udp-blocked" } as const;
+type Home = keyof typeof HOMES;
+
+const TURN_SECRET = "nat-e2e-secret-0123456789";
+
+let lab: NatLab;
+let coturn: Coturn;
+let relay: LabRelay | undefined;
+const browsers = new Map<Home, Browser>();
+
+beforeAll(async () => {
+  lab = await createNatLab({ homes: HOMES });
+  coturn = await startCoturn(lab, { secret: TURN_SECRET });
+});
+
+afterEach(async () => {
+  await closeAll();
+  browsers.clear();
+  await relay?.stop();
+  relay = undefined;
+});
+
+afterAll(async () => {
+  await coturn?.stop();
+  await lab?.close();
+});
+
+function turnToml(secret = TURN_SECRET): string {
+  return `[turn]\nurls = ["${coturn.urls.udp}", "${coturn.urls.tcp}"]\nsecret = "${secret}"\n`;
+}
+
+async function browserIn(home: Home): Promise<Browser> {
+  if (!relay) throw new Error("start the relay first");
+  const existing = browsers.get(home);
+  if (existing) return existing;
+  const browser = await launchInHome(lab, home, relay.origin);
+  browsers.set(home, browser);
+  return browser;
+}
+
+/** Ana (camera on) in `from`, Bo (shows video automatically) in `to`; resolves with both pages. */
+async function meet(from: Home, to: Home, extra: { ana?: Record<string, string>; bo?: Record<string, string> } = {}): Promise<{ ana: Page; bo: Page }> {
+  if (!relay) throw new Error("start the relay first");
+  const secret = randomRoomSecret();
+  const [anaBrowser, boBrowser] = await Promise.all([browserIn(from), browserIn(to)]);
+  const ana = await joinRoom(anaBrowser, relay.origin, secret, "ana", { camera_enabled: "true", ...extra.ana });
+  const bo = await joinRoom(boBrowser, relay.origin, secret, "bo", { optional_video_default_enable: "true", ...extra.bo });
+  return { ana, bo };
+}
+
+describe("across NATs", () => {
+  it("cone ↔ cone: the built-in STUN server gets the camera through both NATs", async () => {
+    relay = await startLabRelay(lab);
+    const { ana, bo } = await meet("coneA", "coneB");
+    const frame = await nextVideoFrame(peerTile(bo, "ana"), 45_000);
+    expect(frame.width).toBeGreaterThan(0);
+    expect(await pathText(peerTile(bo, "ana"))).toMatch(/^Direct, through the NATs \(STUN\) · round trip \d+ ms$/);
+    expect(await pathText(peerTile(ana, "bo"))).toMatch(/through the NATs \(STUN\)/);
+    expect(pageErrors(ana)).toEqual([]);
+    expect(pageErrors(bo)).toEqual([]);
+  }, 90_000);
+
+  it("symmetric ↔ symmetric: coturn relays, with credentials the relay minted", async () => {
+    relay = await startLabRelay(lab, turnToml());
+    const { ana, bo } = await meet("symA", "symB");
+    const started = performance.now();
+    expect((await nextVideoFrame(peerTile(bo, "ana"))).width).toBeGreaterThan(0);
+    const firstFrameMs = performance.now() - started;
+    expect(await pathText(peerTile(bo, "ana"))).toMatch(new RegExp(`^Relayed by TURN ${coturn.address.replaceAll(".", "\\.")}( on their side)? · round trip \\d+ ms$`));
+    // Not after an ICE timeout: TURN candidates are gathered and tried at once.
+    expect(firstFrameMs).toBeLessThan(10_000);
+    expect(pageErrors(ana)).toEqual([]);
+    expect(pageErrors(bo)).toEqual([]);
+  }, 90_000);
+
+});
