@@ -87,7 +87,7 @@ describe("mm-settings", () => {
     }
     for (const key of HIDDEN) expect(el.shadowRoot?.querySelector(`[name="${key}"]`), key).to.equal(null);
     const legends = [...(el.shadowRoot?.querySelectorAll("legend") ?? [])].map((l) => l.textContent?.trim());
-    expect(legends).to.deep.equal(["You", "Microphone", "Camera and screen", "Others' media", "Previews", "Notifications", "Advanced"]);
+    expect(legends).to.deep.equal(["You", "Microphone", "Camera and screen", "Others' media", "Previews", "Notifications", "Privacy", "Advanced"]);
     expect(control(el, "rnnoise").type).to.equal("checkbox");
     expect(control(el, "language").tagName).to.equal("SELECT");
     expect(control(el, "username").type).to.equal("text");
