@@ -109,6 +109,25 @@ describe("mm-peer-tile", () => {
     }
   });
 
+  it("says how the connection goes, and why it failed while ICE retries; both in the tile's description", async () => {
+    const el = await tile(peer({ path: { kind: "turn", turnHost: "turn.example.org", turnProtocol: "tcp", relayedBy: "us", protocol: "udp", rttMs: 42 } }));
+    const group = () => shadow(el).querySelector('[role="group"]');
+    expect(shadow(el).querySelector(".path")?.textContent?.trim()).to.equal("Relayed by TURN turn.example.org over TCP · round trip 42 ms");
+    expect(group()?.getAttribute("aria-describedby")).to.equal("status path");
+    for (const state of ["failed", "connecting"] as const) {
+      el.peer = peer({ connectionState: state, failure: "turn-refused" });
+      await el.updateComplete;
+      const failure = shadow(el).querySelector(".failure");
+      expect(failure?.textContent, state).to.contain("The TURN server refused the credentials");
+      expect(failure?.getAttribute("data-cause")).to.equal("turn-refused");
+      expect(group()?.getAttribute("aria-describedby")).to.equal("status failure");
+      expect(shadow(el).querySelector(".path"), state).to.equal(null);
+    }
+    el.peer = peer({ connectionState: "connected", failure: "turn-refused" });
+    await el.updateComplete;
+    expect(shadow(el).querySelector(".failure")).to.equal(null);
+  });
+
   it("shows a Reconnecting… badge while the participant is away", async () => {
     const el = await tile(peer({ presence: "away" }));
     expect(text(el)).to.contain("Reconnecting…");

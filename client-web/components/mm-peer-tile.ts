@@ -223,7 +223,8 @@ export class MmPeerTile extends LitElement {
     // The relay lost them; their media may still flow while we wait for them to come back.
     const away = peer.presence === "away";
     const path = peer.connectionState === "connected" && peer.path ? describePath(peer.path) : undefined;
-    const failure = peer.connectionState === "failed" && peer.failure ? describeFailure(peer.failure) : undefined;
+    // Kept while ICE retries: a restart goes back to "connecting", and the cause still holds.
+    const failure = peer.connectionState !== "connected" && peer.failure ? describeFailure(peer.failure) : undefined;
     const described = ["status", ...(path ? ["path"] : []), ...(failure ? ["failure"] : []), ...(away ? ["away"] : [])].join(" ");
     return html`
       <div class="tile ${this.speaking ? "speaking" : ""}" role="group" aria-label=${name} aria-describedby=${described}>

@@ -50,6 +50,9 @@ export interface PeerSessionEvents extends Record<string, unknown> {
  * keeps a wrong mapping for 30 s). A restart gathers on new ports, which gets past both; the
  * waits double after every restart that did not help, up to the last one.
  */
+/** Failure causes that rest on an error a server sent, not on what was missing. */
+const EVIDENT_CAUSES: ReadonlySet<IceFailureCause> = new Set(["relay-only-without-turn", "turn-refused", "turn-unreachable", "udp-blocked"]);
+
 export const ICE_RECOVERY = {
   disconnectedMs: 4_000,
   stuckConnectingMs: 6_000,
@@ -293,8 +296,21 @@ export class PeerSession {
     this.recoveryTimer = setTimeout(() => {
       this.recoveryTimer = undefined;
       const state = this.pc.connectionState;
+      if (state === "connecting") this.noteStuck();
       if (state === "failed" || state === "disconnected" || state === "connecting") this.restartIce();
     }, delayMs);
+  }
+
+  /**
+   * A connection stuck in "connecting" may never reach "failed": each restart starts ICE's checks
+   * over. When the servers themselves told us what is wrong (TURN refused our credentials or did
+   * not answer, STUN went unanswered), say so now rather than after a failure that may never come.
+   * Guesses ("no-turn", "unknown") wait for a real failure: a stuck NAT race often clears on the
+   * next restart.
+   */
+  private noteStuck(): void {
+    const cause = this.diagnosis.diagnose(this.describeIceServers());
+    if (EVIDENT_CAUSES.has(cause)) this.setFailure(cause);
   }
 
   private setFailure(failure: IceFailureCause | undefined): void {

@@ -9,13 +9,18 @@
 //   home routers behave too, and the engine gets past it by restarting ICE on new ports when a
 //   connection is stuck. So the test allows that much time, and expects it to connect.
 // - symmetric ↔ symmetric: a new mapping per destination defeats STUN; only TURN gets through.
+// - UDP blocked ↔ cone: the blocked home reaches nothing over UDP, not even STUN; it gets an
+//   allocation from coturn over TCP, and the cone side reaches that relay address over UDP.
+// - wrong TURN secret, expired static credentials: coturn answers 401 to every allocation, so
+//   between symmetric NATs there is no way through, and the tile says why (not "Connecting…").
+// - relay_only: only the relay candidate leaves the browser, so nobody learns the home address.
 
 import { randomRoomSecret } from "../../common/prefs/fragment.js";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { closeAll, pageErrors } from "../harness/browser.js";
-import { startCoturn, type Coturn } from "../harness/coturn.js";
-import { joinRoom, launchInHome, nextVideoFrame, pathText, peerTile, startLabRelay, type LabRelay } from "../harness/lab-meeting.js";
+import { mintTurnCredential, startCoturn, type Coturn } from "../harness/coturn.js";
+import { candidateRecordingContext, joinRoom, launchInHome, recordedCandidates, nextVideoFrame, pathText, peerTile, startLabRelay, type LabRelay } from "../harness/lab-meeting.js";
 import { createNatLab, type NatLab } from "../harness/nat-lab.js";
 
 const HOMES = { coneA: "cone", coneB: "cone", symA: "symmetric", symB: "symmetric", blocked: "udp-blocked" } as const;
@@ -59,12 +64,17 @@ async function browserIn(home: Home): Promise<Browser> {
 }
 
 /** Ana (camera on) in `from`, Bo (shows video automatically) in `to`; resolves with both pages. */
-async function meet(from: Home, to: Home, extra: { ana?: Record<string, string>; bo?: Record<string, string> } = {}): Promise<{ ana: Page; bo: Page }> {
+async function meet(
+  from: Home,
+  to: Home,
+  extra: { ana?: Record<string, string>; bo?: Record<string, string>; recordCandidates?: boolean } = {},
+): Promise<{ ana: Page; bo: Page }> {
   if (!relay) throw new Error("start the relay first");
   const secret = randomRoomSecret();
   const [anaBrowser, boBrowser] = await Promise.all([browserIn(from), browserIn(to)]);
-  const ana = await joinRoom(anaBrowser, relay.origin, secret, "ana", { camera_enabled: "true", ...extra.ana });
-  const bo = await joinRoom(boBrowser, relay.origin, secret, "bo", { optional_video_default_enable: "true", ...extra.bo });
+  const context = (browser: Browser) => (extra.recordCandidates ? candidateRecordingContext(browser) : Promise.resolve(undefined));
+  const ana = await joinRoom(anaBrowser, relay.origin, secret, "ana", { camera_enabled: "true", ...extra.ana }, await context(anaBrowser));
+  const bo = await joinRoom(boBrowser, relay.origin, secret, "bo", { optional_video_default_enable: "true", ...extra.bo }, await context(boBrowser));
   return { ana, bo };
 }
 
@@ -93,4 +103,67 @@ describe("across NATs", () => {
     expect(pageErrors(bo)).toEqual([]);
   }, 90_000);
 
+  it("UDP blocked ↔ cone: TURN over TCP gets through, and stays up", async () => {
+    relay = await startLabRelay(lab, turnToml());
+    const { ana, bo } = await meet("blocked", "coneA");
+    expect((await nextVideoFrame(peerTile(bo, "ana"))).width).toBeGreaterThan(0);
+    const turn = coturn.address.replaceAll(".", "\\.");
+    expect(await pathText(peerTile(ana, "bo"))).toMatch(new RegExp(`^Relayed by TURN ${turn} over TCP · round trip \\d+ ms$`));
+    expect(await pathText(peerTile(bo, "ana"))).toMatch(new RegExp(`^Relayed by TURN ${turn} on their side · round trip \\d+ ms$`));
+    // Video keeps coming well past the first second of traffic through the relay (an allocation
+    // that coturn drops shows as a frozen picture and "Connection interrupted").
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    expect((await nextVideoFrame(peerTile(bo, "ana"), 5_000)).width).toBeGreaterThan(0);
+    await expect.poll(() => peerTile(ana, "bo").textContent()).not.toContain("interrupted");
+    expect(pageErrors(ana)).toEqual([]);
+    expect(pageErrors(bo)).toEqual([]);
+  }, 90_000);
+
+  it("a wrong TURN secret: the tile says the TURN server refused the credentials", async () => {
+    relay = await startLabRelay(lab, turnToml("not-the-coturn-secret-42"));
+    const { ana, bo } = await meet("symA", "symB");
+    for (const [page, other] of [[ana, "bo"], [bo, "ana"]] as const) {
+      const failure = peerTile(page, other).locator(".failure");
+      await failure.waitFor({ timeout: 60_000 });
+      expect(await failure.getAttribute("data-cause")).toBe("turn-refused");
+      expect(await failure.textContent()).toContain("The TURN server refused the credentials");
+    }
+    expect(pageErrors(ana)).toEqual([]);
+    expect(pageErrors(bo)).toEqual([]);
+  }, 90_000);
+
+  it("expired static TURN credentials: the same plain failure message", async () => {
+    // What keks-meet-style static credentials become once the time in their username has passed.
+    const expired = mintTurnCredential(TURN_SECRET, -3600);
+    relay = await startLabRelay(
+      lab,
+      `[webrtc]\nturn = ["${coturn.urls.udp}", "${coturn.urls.tcp}"]\nturn_user = "${expired.username}"\nturn_cred = "${expired.credential}"\n`,
+    );
+    const { ana, bo } = await meet("symA", "symB");
+    const failure = peerTile(bo, "ana").locator(".failure");
+    await failure.waitFor({ timeout: 60_000 });
+    expect(await failure.getAttribute("data-cause")).toBe("turn-refused");
+    expect(pageErrors(ana)).toEqual([]);
+    expect(pageErrors(bo)).toEqual([]);
+  }, 90_000);
+
+  it("relay_only: only relay candidates leave the browser, and the call still works", async () => {
+    relay = await startLabRelay(lab, turnToml());
+    const { ana, bo } = await meet("coneA", "coneB", { ana: { relay_only: "true" }, recordCandidates: true });
+    expect((await nextVideoFrame(peerTile(bo, "ana"))).width).toBeGreaterThan(0);
+    expect(await pathText(peerTile(ana, "bo"))).toMatch(/^Relayed by TURN /);
+    const home = lab.home("coneA").address;
+    const sent = (await recordedCandidates(ana)).local;
+    const received = (await recordedCandidates(bo)).remote;
+    expect(sent.length).toBeGreaterThan(0);
+    expect(received.length).toBeGreaterThan(0);
+    for (const candidate of [...sent, ...received]) {
+      expect(candidate).toMatch(/ typ relay( |$)/);
+      expect(candidate).not.toContain(home);
+    }
+    // Bo is not relay_only: his own candidates still include his host address.
+    expect((await recordedCandidates(bo)).local.some((candidate) => / typ host /.test(candidate))).toBe(true);
+    expect(pageErrors(ana)).toEqual([]);
+    expect(pageErrors(bo)).toEqual([]);
+  }, 90_000);
 });

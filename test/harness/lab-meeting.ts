@@ -5,7 +5,7 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Browser, Locator, Page } from "playwright-core";
+import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { launchBrowser, openPage } from "./browser.js";
 import { insecureOriginAsSecureFlag, type NatLab } from "./nat-lab.js";
 
@@ -74,10 +74,20 @@ export function launchInHome(lab: NatLab, home: string, origin: string): Promise
   return launchBrowser({ executablePath: lab.home(home).chromiumExecutable, extraArgs: [insecureOriginAsSecureFlag(origin)] });
 }
 
-/** Opens the room as `username` (prefs after the secret, e.g. `camera_enabled=true`); resolves once in the room. */
-export async function joinRoom(browser: Browser, origin: string, secret: string, username: string, prefs: Readonly<Record<string, string>> = {}): Promise<Page> {
+/**
+ * Opens the room as `username` (prefs after the secret, e.g. `camera_enabled=true`) in a new
+ * context, or in `context` (e.g. one from candidateRecordingContext); resolves once in the room.
+ */
+export async function joinRoom(
+  browser: Browser,
+  origin: string,
+  secret: string,
+  username: string,
+  prefs: Readonly<Record<string, string>> = {},
+  context?: BrowserContext,
+): Promise<Page> {
   const query = new URLSearchParams({ username, ...prefs }).toString();
-  const page = await openPage(browser, `${origin}/room#${secret}?${query}`);
+  const page = await openPage(browser, `${origin}/room#${secret}?${query}`, context ? { context } : {});
   await page.getByRole("group", { name: `You (${username})` }).waitFor();
   return page;
 }
@@ -109,4 +119,59 @@ export async function pathText(tile: Locator, timeoutMs = 15_000): Promise<strin
   const line = tile.locator(".path");
   await line.waitFor({ timeout: timeoutMs });
   return (await line.textContent()) ?? "";
+}
+
+/** ICE candidates a page's peer connections produced (local) and were given (remote), as candidate lines. */
+export interface RecordedCandidates {
+  readonly local: readonly string[];
+  readonly remote: readonly string[];
+}
+
+/**
+ * A browser context whose pages record every ICE candidate that leaves or reaches their peer
+ * connections: the local and remote descriptions' a=candidate lines and each trickled candidate.
+ * The wire carries them sealed, so the browser's side of the seal is the place to look. Read
+ * them with recordedCandidates(page).
+ */
+export async function candidateRecordingContext(browser: Browser): Promise<BrowserContext> {
+  const context = await browser.newContext();
+  await context.addInitScript(() => {
+    const recorded = { local: [] as string[], remote: [] as string[] };
+    (window as unknown as { __labCandidates: typeof recorded }).__labCandidates = recorded;
+    const fromSdp = (sdp: string | undefined, into: string[]): void => {
+      for (const line of (sdp ?? "").split(/\r?\n/)) if (line.startsWith("a=candidate:")) into.push(line.slice(2));
+    };
+    const Native = window.RTCPeerConnection;
+    class Recording extends Native {
+      constructor(configuration?: RTCConfiguration) {
+        super(configuration);
+        this.addEventListener("icecandidate", (event) => {
+          if (event.candidate?.candidate) recorded.local.push(event.candidate.candidate);
+        });
+      }
+      override async setLocalDescription(description?: RTCLocalSessionDescriptionInit): Promise<void> {
+        await super.setLocalDescription(description);
+        fromSdp(this.localDescription?.sdp, recorded.local);
+      }
+      override async setRemoteDescription(description: RTCSessionDescriptionInit): Promise<void> {
+        fromSdp(description.sdp, recorded.remote);
+        await super.setRemoteDescription(description);
+      }
+      override async addIceCandidate(candidate?: RTCIceCandidateInit | null): Promise<void> {
+        if (candidate?.candidate) recorded.remote.push(candidate.candidate);
+        await super.addIceCandidate(candidate ?? undefined);
+      }
+    }
+    window.RTCPeerConnection = Recording;
+  });
+  return context;
+}
+
+/** What a page opened in a candidateRecordingContext recorded so far. */
+export function recordedCandidates(page: Page): Promise<RecordedCandidates> {
+  return page.evaluate(() => {
+    const recorded = (window as unknown as { __labCandidates?: RecordedCandidates }).__labCandidates;
+    if (!recorded) throw new Error("this page was not opened in a candidateRecordingContext");
+    return { local: [...recorded.local], remote: [...recorded.remote] };
+  });
 }

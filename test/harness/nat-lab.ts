@@ -338,6 +338,9 @@ export function routerRuleset(kind: RouterKind): string | null {
   ].join("\n");
 }
 
+/** Next hop of the public segment's default route: an address no namespace holds. */
+const VOID_GATEWAY = "10.99.0.2";
+
 /** The public namespace: a bridge ("the internet") joining the routers' WAN links, holding the relay and TURN addresses. */
 function publicSetupScript(plans: readonly HomePlan[]): string {
   const lines = [
@@ -351,6 +354,19 @@ function publicSetupScript(plans: readonly HomePlan[]): string {
   // Only un-NATed homes are routable, as on the internet; NATed homes' private subnets have no
   // route here, so nothing public can address them.
   for (const p of plans) if (p.kind === "none") lines.push(`ip route add ${p.subnet} via ${p.routerPublicAddress} dev internet`);
+  // Everything else (a NATed home's private address, as a peer's host candidate names it) goes
+  // nowhere, silently: on the internet a datagram to 192.168.x.y leaves and is lost. Without a
+  // default route sendto() fails at once with ENETUNREACH, which nothing real does, and coturn
+  // then ends the whole TURN session of the client that asked it to send there. The "void" veth
+  // sends to a gateway MAC that nothing has, so its peer end discards every frame (no dummy
+  // module in these kernels).
+  lines.push(
+    "ip link add void0 type veth peer name void1",
+    "ip link set void0 up",
+    "ip link set void1 up",
+    `ip route add default via ${VOID_GATEWAY} dev void0 onlink`,
+    `ip neigh add ${VOID_GATEWAY} lladdr 02:00:00:00:00:02 dev void0 nud permanent`,
+  );
   // Forwarding serves NATed homes talking to un-NATed ones (their routers' default route points
   // here). Such a hop goes back out the same bridge, for which Linux would send ICMP redirects.
   lines.push(
