@@ -2,7 +2,8 @@
 //
 //   npx tsx bench/run.ts [--only name,name]      (make bench)
 //
-// bench/results.json is ONE object: figure name → { value, unit, baseline?, ratio? }. Goals are
+// bench/results.json is ONE object: figure name → { value, unit, baseline?, ratio? }; a run with
+// --only replaces the figures of the benchmarks it ran and keeps the rest. Goals are
 // printed beside the figures, never asserted: a missed goal is information, not a failure. The
 // exit code is non-zero only when a benchmark crashed or timed out (its figures are then missing).
 // A new benchmark exports a `Benchmark` (bench/types.ts) and appends itself to BENCHMARKS.
@@ -12,12 +13,13 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { fileTransferBenchmark } from "./file-transfer.js";
 import { joinLatencyBenchmark } from "./join-latency.js";
+import { natBenchmark } from "./nat.js";
 import { relayBenchmark } from "./relay-load.js";
 import { rnnoiseBenchmark } from "./rnnoise.js";
 import { watchTogetherBenchmark } from "./watch-together.js";
 import type { Benchmark, Figure, Goal } from "./types.js";
 
-const BENCHMARKS: readonly Benchmark[] = [relayBenchmark, joinLatencyBenchmark, fileTransferBenchmark, rnnoiseBenchmark, watchTogetherBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [relayBenchmark, joinLatencyBenchmark, fileTransferBenchmark, rnnoiseBenchmark, watchTogetherBenchmark, natBenchmark];
 
 const RESULTS_PATH = fileURLToPath(new URL("./results.json", import.meta.url));
 
@@ -96,6 +98,17 @@ function printTable(rows: readonly (readonly string[])[]): void {
   for (const row of body) console.log(line(row));
 }
 
+/** bench/results.json as the last run left it, or nothing when it is missing or unreadable. */
+function previousResults(): Record<string, Figure> {
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(RESULTS_PATH, "utf8"));
+    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, Figure>) : {};
+  } catch {
+    // No earlier run (or a broken file): this run's figures are all there is.
+    return {};
+  }
+}
+
 function isFigure(figure: Figure): boolean {
   return (
     Number.isFinite(figure.value) &&
@@ -159,7 +172,9 @@ async function main(): Promise<number> {
   console.log("");
   printTable(rows);
   console.log(`\nmachine CPU busy just before the run: ${busyText} of ${cores} cores (other work makes the figures noisy)`);
-  writeFileSync(RESULTS_PATH, `${JSON.stringify(results, null, 2)}\n`);
+  // A partial run (--only) updates its own figures and keeps the others from the last full run.
+  const kept = only === null ? {} : previousResults();
+  writeFileSync(RESULTS_PATH, `${JSON.stringify({ ...kept, ...results }, null, 2)}\n`);
   console.log(`\nwrote ${RESULTS_PATH}${crashed.length > 0 ? ` (without the figures of: ${crashed.join(", ")})` : ""}`);
   console.log("Goals are reported, not enforced; only a crashed benchmark makes this exit non-zero.");
   return crashed.length > 0 ? 1 : 0;
