@@ -18,7 +18,7 @@
 import { randomRoomSecret } from "../../common/prefs/fragment.js";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { closeAll, pageErrors } from "../harness/browser.js";
+import { closeAll, openPage, pageErrors } from "../harness/browser.js";
 import { mintTurnCredential, startCoturn, type Coturn } from "../harness/coturn.js";
 import { candidateRecordingContext, joinRoom, launchInHome, recordedCandidates, nextVideoFrame, pathText, peerTile, startLabRelay, type LabRelay } from "../harness/lab-meeting.js";
 import { createNatLab, type NatLab } from "../harness/nat-lab.js";
@@ -166,4 +166,43 @@ describe("across NATs", () => {
     expect(pageErrors(ana)).toEqual([]);
     expect(pageErrors(bo)).toEqual([]);
   }, 90_000);
+
+  it("keks-meet's web client, reading our /config.json as it does, gets through its NAT with the built-in STUN", async () => {
+    relay = await startLabRelay(lab);
+    const page = await openPage(await browserIn("coneA"), `${relay.origin}/`);
+    // keks-meet 1.0.4 builds one RTCConfiguration: a pool of 10 and a single ICE server entry of
+    // [webrtc.stun] plus webrtc.turn when set, sharing turn_user/turn_cred. A null or missing stun
+    // makes the constructor throw, so this is where an incompatible /config.json shows.
+    const srflx = await page.evaluate(async () => {
+      const config = (await (await fetch("/config.json")).json()) as {
+        webrtc: { stun: string; turn: string | null; turn_user: string | null; turn_cred: string | null };
+      };
+      const { stun, turn, turn_user, turn_cred } = config.webrtc;
+      const pc = new RTCPeerConnection({
+        iceCandidatePoolSize: 10,
+        iceServers: [{ urls: turn ? [stun, turn] : [stun], username: turn_user ?? undefined, credential: turn_cred ?? undefined }],
+      });
+      pc.createDataChannel("probe");
+      const found = new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error("no server-reflexive candidate in 10 s")), 10_000);
+        pc.addEventListener("icecandidate", (event) => {
+          const line = event.candidate?.candidate ?? "";
+          if (/ typ srflx /.test(line)) {
+            clearTimeout(timer);
+            resolve(line);
+          }
+        });
+      });
+      await pc.setLocalDescription();
+      try {
+        return { stun, line: await found };
+      } finally {
+        pc.close();
+      }
+    });
+    expect(srflx.stun).toBe(`stun:${lab.publicAddresses.relay}:3478`);
+    // The address the built-in STUN server saw: the cone router's WAN side.
+    expect(srflx.line).toContain(` ${lab.home("coneA").routerPublicAddress} `);
+    expect(pageErrors(page)).toEqual([]);
+  }, 60_000);
 });
