@@ -2,13 +2,14 @@
 #   make run    build and serve on the embedded default config (http://127.0.0.1:8080/)
 #   make test   type-check, unit + integration tests, browser end-to-end tests
 #   make bench  benchmarks → a table on stdout and bench/results.json
+#   make turn   coturn for this relay in the foreground; then: make run CONFIG=config/turn.toml
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
 NODE_DEPS := node_modules/.package-lock.json
 E2E := unshare -n bash scripts/netns-run.sh
 
-.PHONY: deps build run test test-unit test-components test-e2e typecheck bench clean
+.PHONY: deps build run turn test test-unit test-components test-e2e typecheck bench clean
 
 # npm ci writes node_modules/.package-lock.json; it is our "installed" stamp.
 $(NODE_DEPS): package.json package-lock.json
@@ -20,8 +21,12 @@ deps: $(NODE_DEPS)
 build: deps
 	npx tsx scripts/build.ts
 
+# CONFIG: a TOML file laid over the embedded default (else config/meshmeet.toml, if present).
 run: build
-	node dist/server/main.js
+	node dist/server/main.js $(CONFIG)
+
+turn:
+	bash scripts/turn.sh
 
 typecheck: deps
 	npx tsc --noEmit -p .
