@@ -18,7 +18,7 @@
 import { randomRoomSecret } from "../../common/prefs/fragment.js";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { closeAll, openPage, pageErrors } from "../harness/browser.js";
+import { closeAll, launchBrowser, openPage, pageErrors } from "../harness/browser.js";
 import { mintTurnCredential, startCoturn, type Coturn } from "../harness/coturn.js";
 import { candidateRecordingContext, joinRoom, launchInHome, recordedCandidates, nextVideoFrame, pathText, peerTile, startLabRelay, type LabRelay } from "../harness/lab-meeting.js";
 import { createNatLab, type NatLab } from "../harness/nat-lab.js";
@@ -205,5 +205,18 @@ describe("across NATs", () => {
     // The address the built-in STUN server saw: the cone router's WAN side.
     expect(srflx.line).toContain(` ${lab.home("coneA").routerPublicAddress} `);
     expect(pageErrors(page)).toEqual([]);
+  }, 60_000);
+
+  it("over plain http:// from another machine, the room says why it cannot open instead of hanging", async () => {
+    relay = await startLabRelay(lab);
+    // No insecure-origin flag: the page is what a person gets from http://<server address>.
+    const browser = await launchBrowser({ executablePath: lab.home("coneA").chromiumExecutable });
+    const page = await openPage(browser, `${relay.origin}/room#${randomRoomSecret()}?username=ana`);
+    const alert = page.getByRole("alert");
+    await alert.waitFor({ timeout: 10_000 });
+    expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("Cannot open this meeting");
+    expect(await alert.textContent()).toContain(`opened over plain http:// from ${lab.publicAddresses.relay}`);
+    expect(await alert.textContent()).toContain("https://");
+    expect(await page.getByRole("link", { name: "Start or join a meeting" }).getAttribute("href")).toBe("/");
   }, 60_000);
 });
