@@ -7,9 +7,9 @@
 
 import type { RoomSecrets } from "../crypto/room-crypto.js";
 import { Emitter } from "../events.js";
-import type { ClientId, RelayMessage, RoomHash } from "../wire/packets.js";
+import type { ClientId, RoomHash } from "../wire/packets.js";
 import { silentLogger, type Logger, type SocketFactory } from "./platform.js";
-import { SignalingClient, type SignalingEvents } from "./signaling.js";
+import { SignalingClient, type OutgoingMessage, type SignalingEvents } from "./signaling.js";
 
 export type RelayStatus = "connecting" | "connected" | "reconnecting" | "closed";
 
@@ -75,7 +75,7 @@ export class RelayLink {
   }
 
   /** Seals and sends; rejects when the relay is away (callers decide whether that matters). */
-  async send(message: RelayMessage, recipient?: ClientId): Promise<void> {
+  async send(message: OutgoingMessage, recipient?: ClientId): Promise<void> {
     const client = this.client;
     if (!client || this.statusValue !== "connected") throw new Error("relay not connected");
     await client.relay(message, recipient);

@@ -5,14 +5,16 @@
 // are codes, the UI words them.
 //
 // Peers are keyed by a local PeerKey, not by relay id: after a relay reconnect a peer returns
-// under a new id, and the `session` token in its identify (an extension keks-meet ignores) ties
-// it back to the peer we know, with its running connection and streams. Ids we have not heard
+// under a new id, and the session claim in its identify (an extension keks-meet ignores: a key
+// only that page holds, signed for the new id; common/crypto/session-claim.ts) ties it back to
+// the peer we know, with its running connection and streams. A claim that does not hold for
+// its sender makes no one anyone else: that member is simply new. Ids we have not heard
 // from yet are "pending" until their first message says who they are (or a short timeout).
 
 import { deriveRoomSecrets, type RoomSecrets } from "../crypto/room-crypto.js";
 import { Emitter } from "../events.js";
-import { randomRoomSecret } from "../prefs/fragment.js";
-import type { ChatContent, ClientId, ProvideInfo, RelayMessage } from "../wire/packets.js";
+import { createSessionClaim, verifySessionClaim, type SessionClaim } from "../crypto/session-claim.js";
+import type { ChatContent, ClientId, ProvideInfo, RelayMessage, SessionClaimFields } from "../wire/packets.js";
 import { MAX_FILE_BYTES } from "./file-transfer/protocol.js";
 import type { ConnectionPath } from "./connection-path.js";
 import { summarizeIceServers, type IceFailureCause, type IceServerSummary } from "./ice-diagnosis.js";
@@ -20,6 +22,7 @@ import { PeerSession, type SignalMessage } from "./peer-session.js";
 import { silentLogger, type Logger, type SocketFactory } from "./platform.js";
 import { isSafeImageDataUrl } from "./safe-image.js";
 import { RelayLink, type ReconnectPolicy, type RelayStatus } from "./relay-link.js";
+import type { OutgoingMessage } from "./signaling.js";
 
 export { isSafeImageDataUrl };
 
@@ -68,7 +71,7 @@ export interface LocalResource {
   ) => void;
 }
 
-export type RoomProblemCode = "relay-refused" | "send-failed" | "negotiation-failed" | "message-dropped" | "bad-offer";
+export type RoomProblemCode = "relay-refused" | "send-failed" | "negotiation-failed" | "message-dropped" | "bad-offer" | "bad-claim";
 
 export interface RoomEvents extends Record<string, unknown> {
   /** Anything in the snapshot changed. */
@@ -127,7 +130,8 @@ interface RemotePeer {
   readonly key: PeerKey;
   clientId: ClientId;
   name: string | undefined;
-  sessionToken: string | undefined;
+  /** Their session public key, once a claim of theirs held for the id they spoke under. */
+  sessionKey: string | undefined;
   presence: "present" | "away";
   awayTimer: ReturnType<typeof setTimeout> | undefined;
   session: PeerSession | undefined;
@@ -139,11 +143,15 @@ interface RemotePeer {
 export class Room {
   readonly events: Emitter<RoomEvents>;
   /** Ours for the life of this Room; tells peers it is still us after a reconnect. */
-  readonly sessionToken = randomRoomSecret();
+  private readonly claim: Promise<SessionClaim | undefined>;
+  /** The room's public hash, once derived: what session claims are signed for. */
+  private roomHash: string | undefined;
   private readonly link: RelayLink;
   private readonly peers = new Map<PeerKey, RemotePeer>();
   private readonly byClientId = new Map<ClientId, RemotePeer>();
   private readonly pending = new Map<ClientId, ReturnType<typeof setTimeout>>();
+  /** New ids whose first identify carries a claim being checked; what they send meanwhile waits, in order. */
+  private readonly verifying = new Map<ClientId, RelayMessage[]>();
   private readonly local = new Map<string, LocalResource>();
   private username = "";
   private rtcConfiguration: RTCConfiguration = {};
@@ -158,10 +166,16 @@ export class Room {
     this.log = (level, message, fields) => logger(level, "room", message, fields);
     this.events = new Emitter((error) => this.log("error", "event listener failed", { error: String(error) }));
     const secrets = options.secrets ?? deriveRoomSecrets(options.secret);
+    this.claim = createSessionClaim().catch((error: unknown) => {
+      // Without ECDSA we still meet people; we only cannot be recognised after a reconnect.
+      this.log("warn", "no session key: peers will not recognise this page after a reconnect", { error: String(error) });
+      return undefined;
+    });
     // The socket opens now; the join waits for the secrets, our name and the ICE configuration,
     // all of which are in flight in parallel.
     const readyToJoin = Promise.all([secrets, options.username, options.rtcConfiguration ?? {}]).then(
       ([roomSecrets, username, rtcConfiguration]) => {
+        this.roomHash = roomSecrets.hash;
         this.username = username;
         this.rtcConfiguration = rtcConfiguration;
         return roomSecrets;
@@ -319,7 +333,7 @@ export class Room {
 
   setName(name: string): void {
     this.username = name;
-    this.broadcast({ type: "identify", username: name, session: this.sessionToken });
+    this.broadcast(this.identify());
     this.changed();
   }
 
@@ -336,6 +350,7 @@ export class Room {
     this.closed = true;
     for (const timer of this.pending.values()) clearTimeout(timer);
     this.pending.clear();
+    this.verifying.clear();
     for (const peer of this.peers.values()) this.dropPeer(peer, false);
     this.link.close();
     this.changed();
@@ -357,8 +372,8 @@ export class Room {
   }
 
   private handlePeerJoined(id: ClientId): void {
-    // Introduce ourselves first, so a meshmeet peer can match our token before anything else.
-    this.sendToId(id, { type: "identify", username: this.username, session: this.sessionToken });
+    // Introduce ourselves first, so a meshmeet peer can match our claim before anything else.
+    this.sendToId(id, this.identify());
     for (const resource of this.local.values()) this.sendToId(id, { type: "provide", info: resource.info });
     const known = this.byClientId.get(id);
     if (known) {
@@ -374,6 +389,8 @@ export class Room {
   }
 
   private handlePeerLeft(id: ClientId, clean: boolean | undefined): void {
+    // Gone before its claim was checked: nothing to adopt (see handleMessage).
+    this.verifying.delete(id);
     const timer = this.pending.get(id);
     if (timer !== undefined) {
       clearTimeout(timer);
@@ -383,25 +400,53 @@ export class Room {
     if (!peer) return;
     // A meshmeet peer with a live connection that did not leave on purpose may only have lost
     // the relay: wait for it. (A keks-meet relay cannot tell us which, hence `!== true`.)
-    if (clean !== true && peer.sessionToken && peer.session?.connectionState === "connected") this.markAway(peer);
+    if (clean !== true && peer.sessionKey && peer.session?.connectionState === "connected") this.markAway(peer);
     else this.dropPeer(peer, true);
   }
 
   private handleMessage(sender: ClientId, message: RelayMessage): void {
+    const waiting = this.verifying.get(sender);
+    if (waiting) {
+      waiting.push(message);
+      return;
+    }
     let peer = this.byClientId.get(sender);
     if (!peer) {
       const timer = this.pending.get(sender);
       if (timer === undefined) return;
       clearTimeout(timer);
       this.pending.delete(sender);
-      peer = this.adopt(sender, message.type === "identify" ? message.session : undefined);
+      if (message.type === "identify" && message.claim) {
+        // Who this is depends on the claim: hold everything from this id until it is checked.
+        const queue = [message];
+        this.verifying.set(sender, queue);
+        void this.checkClaim(message.claim, sender).then((key) => {
+          if (this.verifying.get(sender) !== queue) return; // left, or we left, meanwhile
+          this.verifying.delete(sender);
+          const adopted = this.adopt(sender, key);
+          for (const held of queue) this.dispatch(adopted, held);
+        });
+        return;
+      }
+      peer = this.adopt(sender, undefined);
     }
     this.dispatch(peer, message);
   }
 
-  /** A new id speaks: the peer it is (by session token), or a new one. */
-  private adopt(id: ClientId, token: string | undefined): RemotePeer {
-    const returning = token ? [...this.peers.values()].find((p) => p.sessionToken === token) : undefined;
+  /** The claim's key if its proof holds for `sender` in this room; else undefined (and a log line). */
+  private async checkClaim(claim: SessionClaimFields, sender: ClientId): Promise<string | undefined> {
+    const hash = this.roomHash;
+    if (hash === undefined) return undefined;
+    if (await verifySessionClaim(claim.key, claim.proof, hash, sender)) return claim.key;
+    // A copy of someone else's identify, or a broken client: it is a new member, not them.
+    this.log("warn", "ignored a session claim that does not hold for its sender", { sender });
+    this.events.emit("problem", { code: "bad-claim", detail: `client ${sender} presented a session claim that is not its own` });
+    return undefined;
+  }
+
+  /** A new id speaks: the peer it is (by a session key whose claim held for this id), or a new one. */
+  private adopt(id: ClientId, sessionKey: string | undefined): RemotePeer {
+    const returning = sessionKey ? [...this.peers.values()].find((p) => p.sessionKey === sessionKey) : undefined;
     if (returning) {
       this.byClientId.delete(returning.clientId);
       returning.clientId = id;
@@ -414,7 +459,7 @@ export class Room {
       key: `p${this.nextKey++}` as PeerKey,
       clientId: id,
       name: undefined,
-      sessionToken: token,
+      sessionKey,
       presence: "present",
       awayTimer: undefined,
       session: undefined,
@@ -462,7 +507,7 @@ export class Room {
   private dispatch(peer: RemotePeer, message: RelayMessage): void {
     switch (message.type) {
       case "identify":
-        return this.handleIdentify(peer, message.username, message.session);
+        return this.handleIdentify(peer, message.username, message.claim);
       case "chat":
         if ("image" in message.content && !isSafeImageDataUrl(message.content.image)) {
           this.log("warn", "dropped a chat image that is not an inline image", { key: peer.key });
@@ -494,8 +539,15 @@ export class Room {
     }
   }
 
-  private handleIdentify(peer: RemotePeer, username: string, token: string | undefined): void {
-    if (token && !peer.sessionToken) peer.sessionToken = token;
+  private handleIdentify(peer: RemotePeer, username: string, claim: SessionClaimFields | undefined): void {
+    // A peer met before its first claim (e.g. it spoke first with a provide) can still be
+    // recognised later, once a claim of its own holds.
+    if (claim && !peer.sessionKey) {
+      const clientId = peer.clientId;
+      void this.checkClaim(claim, clientId).then((key) => {
+        if (key && peer.clientId === clientId && !peer.sessionKey) peer.sessionKey = key;
+      });
+    }
     const name = username.slice(0, MAX_NAME_CHARS);
     // keks-meet re-sends identify freely (spec §6 item 12): only a real change is news.
     if (name === peer.name) return;
@@ -619,7 +671,7 @@ export class Room {
 
   // ---- sending ------------------------------------------------------------------------------
 
-  private broadcast(message: RelayMessage): void {
+  private broadcast(message: OutgoingMessage): void {
     if (this.link.status !== "connected") return; // peers learn our state again on rejoin
     this.link.send(message).catch((error: unknown) => this.reportSendFailure(error));
   }
@@ -628,7 +680,18 @@ export class Room {
     this.sendToId(peer.clientId, message);
   }
 
-  private sendToId(id: ClientId, message: RelayMessage): void {
+  /** Our identify, signed at send time for the id we then speak under. */
+  private identify(): OutgoingMessage {
+    const username = this.username;
+    return async (ownId) => {
+      const claim = await this.claim;
+      const hash = this.roomHash;
+      if (!claim || hash === undefined) return { type: "identify", username };
+      return { type: "identify", username, claim: { key: claim.key, proof: await claim.proofFor(hash, ownId) } };
+    };
+  }
+
+  private sendToId(id: ClientId, message: OutgoingMessage): void {
     this.link.send(message, id).catch((error: unknown) => this.reportSendFailure(error));
   }
 

@@ -17,6 +17,12 @@ import type { ClientboundPacket, ClientId, RelayErrorCode, RelayMessage, RoomHas
 import { parseClientbound } from "../wire/parse.js";
 import { globalSocketFactory, silentLogger, SOCKET_OPEN, type Logger, type SocketFactory, type SocketLike } from "./platform.js";
 
+/**
+ * A message, or one built when its turn to go comes, for the id we then speak under (an
+ * identify signs it). Built in the send order, so it never overtakes what was sent after it.
+ */
+export type OutgoingMessage = RelayMessage | ((ownId: ClientId) => Promise<RelayMessage>);
+
 /** keks-meet's client keep-alive period (spec §8); the relay's idle timeout is sized against it. */
 export const PING_INTERVAL_MS = 30_000;
 
@@ -133,13 +139,14 @@ export class SignalingClient {
     this.sendRaw(encodeServerbound({ type: "join", hash: this.pendingHash }));
   }
 
-  /** Seals and relays one message; `recipient` undefined = every other member. */
-  relay(message: RelayMessage, recipient?: ClientId): Promise<void> {
+  /** Seals and relays one message, in order with every other; `recipient` undefined = every other member. */
+  relay(message: OutgoingMessage, recipient?: ClientId): Promise<void> {
     const send = async (): Promise<void> => {
       const ownId = this.ownIdValue;
       const secrets = this.secrets;
       if (ownId === undefined || !secrets) throw new Error("relay before joining a room");
-      const sealed = await sealRelayMessage(secrets.key, ownId, message);
+      const built = typeof message === "function" ? await message(ownId) : message;
+      const sealed = await sealRelayMessage(secrets.key, ownId, built);
       this.sendRaw(encodeServerbound({ type: "relay", recipient: recipient ?? null, message: sealed }));
     };
     const sent = this.outbound.then(send);

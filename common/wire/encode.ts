@@ -44,8 +44,8 @@ export function encodeClientbound(packet: ClientboundPacket): string {
 function relayPayload(message: RelayMessage): [string, unknown] {
   switch (message.type) {
     case "identify":
-      // `session` is left out when absent, so a plain identify is byte-identical to keks-meet's.
-      return ["identify", { username: message.username, session: message.session }];
+      // The claim's fields are left out when absent, so a plain identify is byte-identical to keks-meet's.
+      return ["identify", { username: message.username, session_key: message.claim?.key, session_proof: message.claim?.proof }];
     case "chat":
       return ["chat", message.content];
     case "provide": {

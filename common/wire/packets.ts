@@ -103,15 +103,23 @@ export interface IceCandidateInfo {
   readonly usernameFragment?: string | null;
 }
 
+/** base64 of the 65-byte P-256 public key and of the 64-byte signature. */
+export interface SessionClaimFields {
+  readonly key: string;
+  readonly proof: string;
+}
+
 export type ChatContent = { readonly text: string } | { readonly image: string };
 
 export type RelayMessage =
   /**
-   * `session` is a meshmeet extension (keks-meet ignores unknown fields): a random token, stable
-   * for the life of a page, that lets peers recognise us when we come back under a new client id
-   * after a relay reconnect, and keep the peer connection they already have with us.
+   * `claim` is a meshmeet extension (keks-meet ignores unknown fields; on the wire `session_key`
+   * and `session_proof`): the page's session public key and its signature for the room and the
+   * sender id (common/crypto/session-claim.ts). Peers recognise us by it when we come back under
+   * a new client id after a relay reconnect, and keep the peer connection they have with us; a
+   * copy sent from any other id proves nothing.
    */
-  | { readonly type: "identify"; readonly username: string; readonly session?: string }
+  | { readonly type: "identify"; readonly username: string; readonly claim?: SessionClaimFields }
   | { readonly type: "chat"; readonly content: ChatContent }
   | { readonly type: "provide"; readonly info: ProvideInfo }
   | { readonly type: "provide_stop"; readonly id: string }

@@ -247,8 +247,11 @@ describe("relay envelopes (spec §3.1)", () => {
     ['{"sender":"1","inner":{}}', "bad_field"],
     ['{"sender":1,"inner":[]}', "bad_field"],
     ['{"sender":1,"inner":{"identify":{"username":5}}}', "bad_field"],
-    ['{"sender":1,"inner":{"identify":{"username":"a","session":"short"}}}', "bad_field"],
-    ['{"sender":1,"inner":{"identify":{"username":"a","session":7}}}', "bad_field"],
+    ['{"sender":1,"inner":{"identify":{"username":"a","session_key":"short","session_proof":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=="}}}', "bad_field"],
+    ['{"sender":1,"inner":{"identify":{"username":"a","session_key":7,"session_proof":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=="}}}', "bad_field"],
+    // A key without its proof, or a proof of the wrong size (a P-256 signature is 64 bytes).
+    ['{"sender":1,"inner":{"identify":{"username":"a","session_key":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}}}', "bad_field"],
+    ['{"sender":1,"inner":{"identify":{"username":"a","session_key":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","session_proof":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}}}', "bad_field"],
     ['{"sender":1,"inner":{"provide":{"id":"j","kind":"jellyfin","duration":-1}}}', "bad_field"],
     ['{"sender":1,"inner":{"provide":{"id":"j","kind":"jellyfin","duration":"90"}}}', "bad_field"],
     ['{"sender":1,"inner":{"chat":{}}}', "bad_field"],
@@ -281,7 +284,7 @@ describe("relay envelopes (spec §3.1)", () => {
   it("round-trips every message kind through encodeEnvelope", () => {
     const messages: RelayMessage[] = [
       { type: "identify", username: "ana" },
-      { type: "identify", username: "ana", session: "AAAAAAAAAAAAAAAAAAAAAA" },
+      { type: "identify", username: "ana", claim: { key: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", proof: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==" } },
       { type: "chat", content: { text: "hi" } },
       { type: "chat", content: { image: "data:image/png;base64,AA==" } },
       { type: "provide", info: { id: "a", kind: "track", trackKind: "audio", label: "Microphone" } },

@@ -6,6 +6,8 @@
 // Unknown payload fields are ignored (serde and keks-meet do the same); wrong types are errors
 // that say which field was wrong.
 
+import { base64ToBytes } from "../crypto/encoding.js";
+import { SESSION_KEY_BYTES, SESSION_PROOF_BYTES } from "../crypto/session-claim.js";
 import { err, ok, type Result } from "../result.js";
 import type {
   ChatContent,
@@ -45,9 +47,6 @@ export const MAX_RESOURCE_ID_CHARS = 256;
 
 /** RFC 6838 caps type and subtype at 127 characters each. */
 export const MAX_MIME_CHARS = 255;
-
-/** Session tokens are 128-bit random strings (22 base64url characters); 64 leaves headroom. */
-export const MAX_SESSION_CHARS = 64;
 
 function bad(message: string): { ok: false; error: WireError } {
   return err({ code: "bad_field", message });
@@ -309,13 +308,17 @@ function parseRelayEntry(key: string, payload: unknown): Result<RelayMessage, Wi
   switch (key) {
     case "identify": {
       if (!isObject(payload)) return bad("identify must be an object");
-      const { username, session } = payload;
+      const { username, session_key: key, session_proof: proof } = payload;
       if (typeof username !== "string") return bad("identify.username must be a string");
-      if (session === undefined || session === null) return ok({ type: "identify", username });
-      if (typeof session !== "string" || session.length < 16 || session.length > MAX_SESSION_CHARS) {
-        return bad(`identify.session must be a string of 16 to ${MAX_SESSION_CHARS} characters`);
+      if ((key === undefined || key === null) && (proof === undefined || proof === null)) return ok({ type: "identify", username });
+      // Only the shape here; whether the proof holds for the sender is the Room's check.
+      if (typeof key !== "string" || base64ToBytes(key)?.length !== SESSION_KEY_BYTES) {
+        return bad(`identify.session_key must be base64 of ${SESSION_KEY_BYTES} bytes`);
       }
-      return ok({ type: "identify", username, session });
+      if (typeof proof !== "string" || base64ToBytes(proof)?.length !== SESSION_PROOF_BYTES) {
+        return bad(`identify.session_proof must be base64 of ${SESSION_PROOF_BYTES} bytes`);
+      }
+      return ok({ type: "identify", username, claim: { key, proof } });
     }
     case "chat": {
       const content = parseChat(payload);

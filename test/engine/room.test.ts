@@ -9,6 +9,7 @@ import { deriveRoomSecrets } from "../../common/crypto/room-crypto.js";
 import type { SocketLike } from "../../common/engine/platform.js";
 import { Room, type PeerKey, type RoomEvents } from "../../common/engine/room.js";
 import { SignalingClient } from "../../common/engine/signaling.js";
+import type { RelayMessage } from "../../common/wire/packets.js";
 import { loadConfig } from "../../server/config.js";
 import { createRelay, type Relay } from "../../server/create-relay.js";
 import { createWeriftAudioStream, createWeriftPeerConnection } from "./werift-platform.js";
@@ -156,6 +157,48 @@ describe("Room (werift + real relay)", () => {
     mallory.close();
     await until(() => ana.peerViews().length === 0, "mallory gone");
     expect(problems.filter((p) => p !== "message-dropped")).toEqual([]);
+  });
+
+  it("a member who replays someone's identify gets a tile of their own, and takes nothing over", async () => {
+    const ana = join("room-hijack", "ana");
+    const bo = join("room-hijack", "bo");
+    await until(() => bo.peerViews().some((p) => p.name === "ana") && ana.peerViews().some((p) => p.name === "bo"), "names");
+    const anaKey = keyOf(bo, "ana");
+    const problems: string[] = [];
+    bo.events.on("problem", ({ code }) => problems.push(code));
+
+    // Mallory joins and is sent Ana's identify, claim and all, as every member is.
+    const secrets = await deriveRoomSecrets("room-hijack");
+    const mallory = new SignalingClient({ url: `ws://127.0.0.1:${port}/signaling`, createSocket });
+    const anaIdentify = new Promise<RelayMessage>((resolve) =>
+      mallory.events.on("message", ({ message }) => {
+        if (message.type === "identify" && message.username === "ana") resolve(message);
+      }),
+    );
+    await mallory.connected();
+    await mallory.join(secrets);
+    const copied = await anaIdentify;
+    expect(copied).toMatchObject({ type: "identify", claim: { key: expect.any(String), proof: expect.any(String) } });
+    await mallory.relay(copied);
+    await mallory.relay({ type: "chat", content: { text: "(sent by Mallory)" } });
+
+    const chats: { from: string; text: string }[] = [];
+    bo.events.on("chat", ({ from, content }) => {
+      if ("text" in content) chats.push({ from, text: content.text });
+    });
+    await until(() => chats.length === 1, "mallory's chat");
+    ana.sendChat({ text: "the real ana" });
+    await until(() => chats.length === 2, "ana's chat");
+
+    const impostor = bo.peerViews().find((p) => p.key !== anaKey && p.name === "ana");
+    expect(impostor, "the impostor is a member of its own").toBeDefined();
+    expect(chats).toEqual([
+      { from: impostor?.key, text: "(sent by Mallory)" },
+      { from: anaKey, text: "the real ana" },
+    ]);
+    expect(bo.peer(anaKey)?.name).toBe("ana");
+    expect(problems).toContain("bad-claim");
+    mallory.close();
   });
 
   it("removes a connected peer at once when it leaves on purpose", async () => {
