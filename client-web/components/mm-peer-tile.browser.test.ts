@@ -3,7 +3,7 @@ import { aTimeout, expect, fixture, html, oneEvent, waitUntil } from "@open-wc/t
 import { emulateMedia, resetMouse, sendMouse } from "@web/test-runner-commands";
 import type { PeerKey, PeerView, RemoteResource } from "../../common/engine/room.js";
 import type { ProvideInfo } from "../../common/wire/packets.js";
-import { formatBytes, ResourceDisableEvent, ResourceEnableEvent, type MmPeerTile } from "./mm-peer-tile.js";
+import { formatBytes, ResourceDisableEvent, ResourceEnableEvent, UNPROTECTED_WORDS, type MmPeerTile } from "./mm-peer-tile.js";
 import "./mm-peer-tile.js";
 
 // A real (if tiny) WebP, as a peer would send it.
@@ -126,6 +126,15 @@ describe("mm-peer-tile", () => {
     el.peer = peer({ connectionState: "connected", failure: "turn-refused" });
     await el.updateComplete;
     expect(shadow(el).querySelector(".failure")).to.equal(null);
+  });
+
+  it("says when a participant's client does not protect its messages against replay", async () => {
+    const el = await tile(peer());
+    expect(shadow(el).querySelector(".trust")).to.equal(null);
+    el.peer = peer({ unprotected: true });
+    await el.updateComplete;
+    expect(shadow(el).querySelector(".trust")?.textContent).to.equal(UNPROTECTED_WORDS);
+    expect(shadow(el).querySelector('[role="group"]')?.getAttribute("aria-describedby")).to.equal("status trust");
   });
 
   it("shows a Reconnecting… badge while the participant is away", async () => {

@@ -64,6 +64,9 @@ export class ResourceDisableEvent extends Event {
   }
 }
 
+/** For a peer whose messages carry no replay stamp (keks-meet and other clients). */
+export const UNPROTECTED_WORDS = "Another client (such as keks-meet): a hostile relay could replay or redirect its messages unnoticed.";
+
 const CONNECTION_WORDS: Readonly<Record<PeerView["connectionState"], string>> = {
   // Nothing requested either way yet: normal for a peer whose resources nobody enabled.
   none: "Not connected yet",
@@ -134,7 +137,8 @@ export class MmPeerTile extends LitElement {
       background: var(--danger, #b3261e);
     }
     .path,
-    .failure {
+    .failure,
+    .trust {
       margin: 0;
       font-size: 0.9rem;
       color: var(--text-muted, #4a5360);
@@ -225,7 +229,8 @@ export class MmPeerTile extends LitElement {
     const path = peer.connectionState === "connected" && peer.path ? describePath(peer.path) : undefined;
     // Kept while ICE retries: a restart goes back to "connecting", and the cause still holds.
     const failure = peer.connectionState !== "connected" && peer.failure ? describeFailure(peer.failure) : undefined;
-    const described = ["status", ...(path ? ["path"] : []), ...(failure ? ["failure"] : []), ...(away ? ["away"] : [])].join(" ");
+    const unprotected = peer.unprotected === true;
+    const described = ["status", ...(path ? ["path"] : []), ...(failure ? ["failure"] : []), ...(unprotected ? ["trust"] : []), ...(away ? ["away"] : [])].join(" ");
     return html`
       <div class="tile ${this.speaking ? "speaking" : ""}" role="group" aria-label=${name} aria-describedby=${described}>
         <div class="header">
@@ -236,6 +241,7 @@ export class MmPeerTile extends LitElement {
         </div>
         ${path ? html`<p id="path" class="path" data-path=${peer.path?.kind ?? ""}>${path}</p>` : nothing}
         ${failure ? html`<p id="failure" class="failure" data-cause=${peer.failure ?? ""}>${failure}</p>` : nothing}
+        ${unprotected ? html`<p id="trust" class="trust">${UNPROTECTED_WORDS}</p>` : nothing}
         ${tracks.length + others.length > 0
           ? html`<ul>
               ${repeat(tracks, (resource) => resource.info.id, (resource) => this.renderTrack(peer.key, name, resource))}

@@ -9,6 +9,7 @@ import type { RoomSecrets } from "../crypto/room-crypto.js";
 import { Emitter } from "../events.js";
 import type { ClientId, RoomHash } from "../wire/packets.js";
 import { silentLogger, type Logger, type SocketFactory } from "./platform.js";
+import { ReplayGuard } from "./replay-guard.js";
 import { SignalingClient, type OutgoingMessage, type SignalingEvents } from "./signaling.js";
 
 export type RelayStatus = "connecting" | "connected" | "reconnecting" | "closed";
@@ -56,6 +57,8 @@ export class RelayLink {
   private attempt = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private watched: readonly RoomHash[];
+  /** One for all our sockets: a message seen before a reconnect stays seen after it. */
+  private readonly replayGuard = new ReplayGuard();
   private readonly log: (level: Parameters<Logger>[0], message: string, fields?: Record<string, unknown>) => void;
 
   constructor(private readonly options: RelayLinkOptions) {
@@ -103,6 +106,7 @@ export class RelayLink {
   private open(): void {
     const client = new SignalingClient({
       url: this.options.url,
+      replayGuard: this.replayGuard,
       ...(this.options.createSocket ? { createSocket: this.options.createSocket } : {}),
       ...(this.options.logger ? { logger: this.options.logger } : {}),
     });

@@ -51,6 +51,11 @@ export interface PeerView {
   readonly path?: ConnectionPath | undefined;
   /** The likely cause, while the connection is failed. */
   readonly failure?: IceFailureCause | undefined;
+  /**
+   * True once they sent a message without meshmeet's replay stamp: another client (keks-meet),
+   * whose messages a hostile relay could replay or re-target unnoticed.
+   */
+  readonly unprotected?: boolean;
   readonly resources: ReadonlyMap<string, RemoteResource>;
 }
 
@@ -132,6 +137,8 @@ interface RemotePeer {
   name: string | undefined;
   /** Their session public key, once a claim of theirs held for the id they spoke under. */
   sessionKey: string | undefined;
+  /** It sent something without meshmeet's replay stamp: another client, such as keks-meet. */
+  unstamped: boolean;
   presence: "present" | "away";
   awayTimer: ReturnType<typeof setTimeout> | undefined;
   session: PeerSession | undefined;
@@ -151,7 +158,7 @@ export class Room {
   private readonly byClientId = new Map<ClientId, RemotePeer>();
   private readonly pending = new Map<ClientId, ReturnType<typeof setTimeout>>();
   /** New ids whose first identify carries a claim being checked; what they send meanwhile waits, in order. */
-  private readonly verifying = new Map<ClientId, RelayMessage[]>();
+  private readonly verifying = new Map<ClientId, { readonly message: RelayMessage; readonly stamped: boolean }[]>();
   private readonly local = new Map<string, LocalResource>();
   private username = "";
   private rtcConfiguration: RTCConfiguration = {};
@@ -195,7 +202,7 @@ export class Room {
     this.link.events.on("joined", () => this.handleJoined());
     this.link.events.on("peer-joined", ({ id }) => this.handlePeerJoined(id));
     this.link.events.on("peer-left", ({ id, clean }) => this.handlePeerLeft(id, clean));
-    this.link.events.on("message", ({ sender, message }) => this.handleMessage(sender, message));
+    this.link.events.on("message", ({ sender, message, stamped }) => this.handleMessage(sender, message, stamped));
     this.link.events.on("dropped", ({ sender, reason }) =>
       this.events.emit("problem", { code: "message-dropped", detail: `from ${sender}: ${reason.code}` }),
     );
@@ -228,6 +235,7 @@ export class Room {
       connectionState: peer.session?.connectionState ?? "none",
       path: peer.session?.path,
       failure: peer.session?.failure,
+      unprotected: peer.unstamped,
       resources: new Map([...peer.resources].map(([id, r]) => [id, { ...r }])),
     }));
   }
@@ -404,10 +412,10 @@ export class Room {
     else this.dropPeer(peer, true);
   }
 
-  private handleMessage(sender: ClientId, message: RelayMessage): void {
+  private handleMessage(sender: ClientId, message: RelayMessage, stamped: boolean): void {
     const waiting = this.verifying.get(sender);
     if (waiting) {
-      waiting.push(message);
+      waiting.push({ message, stamped });
       return;
     }
     let peer = this.byClientId.get(sender);
@@ -418,17 +426,26 @@ export class Room {
       this.pending.delete(sender);
       if (message.type === "identify" && message.claim) {
         // Who this is depends on the claim: hold everything from this id until it is checked.
-        const queue = [message];
+        const queue = [{ message, stamped }];
         this.verifying.set(sender, queue);
         void this.checkClaim(message.claim, sender).then((key) => {
           if (this.verifying.get(sender) !== queue) return; // left, or we left, meanwhile
           this.verifying.delete(sender);
           const adopted = this.adopt(sender, key);
-          for (const held of queue) this.dispatch(adopted, held);
+          for (const held of queue) this.deliver(adopted, held.message, held.stamped);
         });
         return;
       }
       peer = this.adopt(sender, undefined);
+    }
+    this.deliver(peer, message, stamped);
+  }
+
+  private deliver(peer: RemotePeer, message: RelayMessage, stamped: boolean): void {
+    if (!stamped && !peer.unstamped) {
+      // Only a member can send without the stamp (it needs the room key): another client.
+      peer.unstamped = true;
+      this.changed();
     }
     this.dispatch(peer, message);
   }
@@ -460,6 +477,7 @@ export class Room {
       clientId: id,
       name: undefined,
       sessionKey,
+      unstamped: false,
       presence: "present",
       awayTimer: undefined,
       session: undefined,

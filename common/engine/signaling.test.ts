@@ -105,11 +105,53 @@ describe("SignalingClient", () => {
     const relays = socket.sentPackets().flatMap((p) => (p.ok && p.value.type === "relay" ? [p.value] : []));
     expect(relays).toHaveLength(20);
     const { open } = await import("../crypto/room-crypto.js");
+    let stream: unknown;
     for (const [i, relay] of relays.entries()) {
       expect(relay.recipient).toBe(i % 2 === 0 ? 11 : null);
       const plain = await open(secrets.key, relay.message);
-      expect(plain).toEqual({ ok: true, value: JSON.stringify({ inner: { chat: { text: `m${i}` } }, sender: 10 }) });
+      if (!plain.ok) throw new Error("did not open");
+      // keks-meet's two keys first, then the replay stamp: one stream, counting from 1, the recipient.
+      const envelope = JSON.parse(plain.value) as Record<string, unknown>;
+      stream ??= envelope.stream;
+      expect(envelope).toEqual({ inner: { chat: { text: `m${i}` } }, sender: 10, stream, seq: i + 1, to: i % 2 === 0 ? 11 : null });
+      expect(Object.keys(envelope).slice(0, 2)).toEqual(["inner", "sender"]);
     }
+    expect(stream).toMatch(/^[A-Za-z0-9+/]{16}$/);
+  });
+
+  it("drops stamped messages that come again, out of order or meant for another member; passes keks-meet's unstamped", async () => {
+    const { socket, client, seen } = await setup();
+    await client.join(secrets);
+    socket.deliver({ type: "client_join", id: 10 });
+    socket.deliver({ type: "client_join", id: 11 });
+    const stream = "AAAAAAAAAAAAAAAAAAAAAA".slice(0, 16);
+    const chat = (text: string) => ({ type: "chat", content: { text } }) as const;
+    const stamped = (text: string, seq: number, to: number | null) => sealRelayMessage(secrets.key, 11, chat(text), { stream, seq, to });
+    const first = await stamped("one", 1, null);
+    const sealed = [
+      first,
+      first, // the relay plays it again
+      await stamped("three", 3, 10),
+      await stamped("two", 2, null), // held back and delivered late
+      await stamped("for someone else", 4, 12),
+      await stamped("four", 5, 10),
+      await sealRelayMessage(secrets.key, 11, chat("from keks-meet")),
+    ];
+    for (const message of sealed) socket.deliver({ type: "message", sender: 11, message });
+    await settle();
+    const delivered = seen.flatMap(([type, payload]) => {
+      if (type !== "message") return [];
+      const { message, stamped: isStamped } = payload as SignalingEvents["message"];
+      return message.type === "chat" && "text" in message.content ? [[message.content.text, isStamped]] : [];
+    });
+    expect(delivered).toEqual([
+      ["one", true],
+      ["three", true],
+      ["four", true],
+      ["from keks-meet", false],
+    ]);
+    const drops = seen.flatMap(([type, payload]) => (type === "dropped" ? [(payload as SignalingEvents["dropped"]).reason.code] : []));
+    expect(drops).toEqual(["replayed", "replayed", "misdirected"]);
   });
 
   it("delivers opened messages in arrival order and drops bad ones with a reason", async () => {

@@ -10,11 +10,13 @@
 // keep-alive timer; reconnecting is the caller's decision (a new SignalingClient).
 
 import type { RoomSecrets } from "../crypto/room-crypto.js";
+import { bytesToBase64 } from "../crypto/encoding.js";
 import { openRelayMessage, sealRelayMessage, type OpenRelayError } from "../crypto/sealed-relay.js";
 import { Emitter } from "../events.js";
 import { encodeServerbound } from "../wire/encode.js";
 import type { ClientboundPacket, ClientId, RelayErrorCode, RelayMessage, RoomHash } from "../wire/packets.js";
 import { parseClientbound } from "../wire/parse.js";
+import { ReplayGuard } from "./replay-guard.js";
 import { globalSocketFactory, silentLogger, SOCKET_OPEN, type Logger, type SocketFactory, type SocketLike } from "./platform.js";
 
 /**
@@ -26,7 +28,7 @@ export type OutgoingMessage = RelayMessage | ((ownId: ClientId) => Promise<Relay
 /** keks-meet's client keep-alive period (spec §8); the relay's idle timeout is sized against it. */
 export const PING_INTERVAL_MS = 30_000;
 
-export type DropReason = OpenRelayError | { readonly code: "unknown_sender"; readonly message: string };
+export type DropReason = OpenRelayError | { readonly code: "unknown_sender" | "replayed" | "misdirected"; readonly message: string };
 
 export interface SignalingEvents extends Record<string, unknown> {
   /** `init` arrived; `ownId` is now set. */
@@ -38,7 +40,12 @@ export interface SignalingEvents extends Record<string, unknown> {
   /** A member left; already removed from `members`. `clean`: see the client_leave packet. */
   "peer-left": { readonly id: ClientId; readonly clean: boolean | undefined };
   /** A validated, sender-checked message from a member. One event per key of the envelope. */
-  message: { readonly sender: ClientId; readonly message: RelayMessage };
+  message: {
+    readonly sender: ClientId;
+    readonly message: RelayMessage;
+    /** Stamped against replay and re-targeting (a meshmeet sender); false from keks-meet. */
+    readonly stamped: boolean;
+  };
   /** A relayed packet that was not delivered upward, and why. */
   dropped: { readonly sender: ClientId; readonly reason: DropReason };
   "room-info": { readonly hash: RoomHash; readonly userCount: number };
@@ -56,6 +63,8 @@ export interface SignalingOptions {
   readonly createSocket?: SocketFactory;
   readonly logger?: Logger;
   readonly pingIntervalMs?: number;
+  /** Shared across the sockets of one RelayLink, so replays across a reconnect are caught too. */
+  readonly replayGuard?: ReplayGuard;
 }
 
 export class SignalingClient {
@@ -70,6 +79,10 @@ export class SignalingClient {
   private readonly memberIds = new Set<ClientId>();
   private inbound: Promise<void> = Promise.resolve();
   private outbound: Promise<void> = Promise.resolve();
+  /** Our replay stamp's stream: new for every socket, so counters never repeat under one. */
+  private readonly stream = bytesToBase64(crypto.getRandomValues(new Uint8Array(12)));
+  private sentSeq = 0;
+  private readonly replayGuard: ReplayGuard;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   private closedByUs = false;
   private isClosed = false;
@@ -78,6 +91,7 @@ export class SignalingClient {
   constructor(options: SignalingOptions) {
     const logger = options.logger ?? silentLogger;
     this.log = (level, message, fields) => logger(level, "signaling", message, fields);
+    this.replayGuard = options.replayGuard ?? new ReplayGuard();
     this.socket = (options.createSocket ?? globalSocketFactory())(options.url);
     this.ready = new Promise((resolve, reject) => {
       const offConnected = this.events.on("connected", ({ ownId }) => {
@@ -146,7 +160,8 @@ export class SignalingClient {
       const secrets = this.secrets;
       if (ownId === undefined || !secrets) throw new Error("relay before joining a room");
       const built = typeof message === "function" ? await message(ownId) : message;
-      const sealed = await sealRelayMessage(secrets.key, ownId, built);
+      const order = { stream: this.stream, seq: ++this.sentSeq, to: recipient ?? null };
+      const sealed = await sealRelayMessage(secrets.key, ownId, built, order);
       this.sendRaw(encodeServerbound({ type: "relay", recipient: recipient ?? null, message: sealed }));
     };
     const sent = this.outbound.then(send);
@@ -261,10 +276,22 @@ export class SignalingClient {
     }
     // The room may have changed while we were decrypting.
     if (this.secrets !== secrets || !this.memberIds.has(sender)) return;
+    const { order } = opened.value;
+    if (order) {
+      const verdict = this.replayGuard.admit(order, this.ownIdValue);
+      if (verdict !== "fresh") {
+        const message =
+          verdict === "replayed"
+            ? `message ${order.seq} of stream ${order.stream} came again or out of order`
+            : `message meant for client ${order.to} was delivered to us`;
+        this.drop(sender, { code: verdict, message });
+        return;
+      }
+    }
     if (opened.value.unknownKeys.length > 0) {
       this.log("debug", "ignored unknown relay message keys", { sender, keys: opened.value.unknownKeys.length });
     }
-    for (const message of opened.value.messages) this.events.emit("message", { sender, message });
+    for (const message of opened.value.messages) this.events.emit("message", { sender, message, stamped: order !== undefined });
   }
 
   private drop(sender: ClientId, reason: DropReason): void {

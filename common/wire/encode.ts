@@ -1,6 +1,6 @@
 // Typed packets → the exact JSON text keks-meet sends (spec §1.5, §3.1). One key per packet.
 
-import type { ClientboundPacket, ClientId, RelayMessage, ServerboundPacket } from "./packets.js";
+import type { ClientboundPacket, ClientId, RelayMessage, RelayOrder, ServerboundPacket } from "./packets.js";
 
 export function encodeServerbound(packet: ServerboundPacket): string {
   switch (packet.type) {
@@ -69,7 +69,9 @@ function relayPayload(message: RelayMessage): [string, unknown] {
 }
 
 /** The plaintext to seal: `{"inner":{<one key>},"sender":<id>}`. */
-export function encodeEnvelope(sender: ClientId, message: RelayMessage): string {
+/** Without `order` the bytes are exactly keks-meet's (its test vectors hold). */
+export function encodeEnvelope(sender: ClientId, message: RelayMessage, order?: RelayOrder): string {
   const [key, payload] = relayPayload(message);
-  return JSON.stringify({ inner: { [key]: payload }, sender });
+  if (!order) return JSON.stringify({ inner: { [key]: payload }, sender });
+  return JSON.stringify({ inner: { [key]: payload }, sender, stream: order.stream, seq: order.seq, to: order.to });
 }

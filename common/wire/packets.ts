@@ -152,8 +152,21 @@ export const RELAY_MESSAGE_TYPES: readonly RelayMessageType[] = [
 ];
 
 /** The plaintext that is sealed: `{"sender": id, "inner": RelayMessage}` (spec §2.5). */
+/**
+ * meshmeet's stamp inside the seal (keks-meet ignores the extra keys): a random id per relay
+ * socket of the sender, a counter per message on it (from 1), and the recipient (null: everyone).
+ * See common/engine/replay-guard.ts.
+ */
+export interface RelayOrder {
+  readonly stream: string;
+  readonly seq: number;
+  readonly to: ClientId | null;
+}
+
 export interface RelayEnvelope {
   readonly sender: ClientId;
+  /** Absent from keks-meet senders. */
+  readonly order?: RelayOrder;
   /** One message per envelope when we send; a keks-meet web peer may put several keys in one. */
   readonly messages: readonly RelayMessage[];
   /** Keys we do not know, kept for logging; keks-meet ignores them too (spec §3.9). */

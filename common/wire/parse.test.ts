@@ -252,6 +252,12 @@ describe("relay envelopes (spec §3.1)", () => {
     // A key without its proof, or a proof of the wrong size (a P-256 signature is 64 bytes).
     ['{"sender":1,"inner":{"identify":{"username":"a","session_key":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}}}', "bad_field"],
     ['{"sender":1,"inner":{"identify":{"username":"a","session_key":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","session_proof":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}}}', "bad_field"],
+    // meshmeet's replay stamp: all three keys, well formed, or none.
+    ['{"sender":1,"inner":{},"stream":"AAAAAAAAAAAAAAAA","seq":1}', "bad_field"],
+    ['{"sender":1,"inner":{},"stream":"short","seq":1,"to":null}', "bad_field"],
+    ['{"sender":1,"inner":{},"stream":"AAAAAAAAAAAAAAAA","seq":0,"to":null}', "bad_field"],
+    ['{"sender":1,"inner":{},"stream":"AAAAAAAAAAAAAAAA","seq":1.5,"to":null}', "bad_field"],
+    ['{"sender":1,"inner":{},"stream":"AAAAAAAAAAAAAAAA","seq":1,"to":"2"}', "bad_field"],
     ['{"sender":1,"inner":{"provide":{"id":"j","kind":"jellyfin","duration":-1}}}', "bad_field"],
     ['{"sender":1,"inner":{"provide":{"id":"j","kind":"jellyfin","duration":"90"}}}', "bad_field"],
     ['{"sender":1,"inner":{"chat":{}}}', "bad_field"],
@@ -304,6 +310,8 @@ describe("relay envelopes (spec §3.1)", () => {
       const text = encodeEnvelope(42, message);
       expect(Object.keys((JSON.parse(text) as { inner: object }).inner)).toHaveLength(1);
       expect(parseEnvelope(text)).toEqual({ ok: true, value: { sender: 42, messages: [message], unknownKeys: [] } });
+      const order = { stream: "AbCdEfGhIjKlMn+/", seq: 9, to: 3 };
+      expect(parseEnvelope(encodeEnvelope(42, message, order))).toEqual({ ok: true, value: { sender: 42, order, messages: [message], unknownKeys: [] } });
     }
   });
 });

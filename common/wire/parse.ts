@@ -18,6 +18,7 @@ import type {
   RelayEnvelope,
   RelayErrorCode,
   RelayMessage,
+  RelayOrder,
   RoomHash,
   ServerboundPacket,
 } from "./packets.js";
@@ -383,5 +384,20 @@ export function parseEnvelope(text: string): Result<RelayEnvelope, WireError> {
     else if (!entry.ok) return entry;
     else messages.push(entry.value);
   }
-  return ok({ sender: value.sender, messages, unknownKeys });
+  const order = parseOrder(value);
+  if (!order.ok) return order;
+  return ok({ sender: value.sender, messages, unknownKeys, ...(order.value ? { order: order.value } : {}) });
+}
+
+/** A stream id is 12 random bytes in standard base64. */
+const STREAM_ID = /^[A-Za-z0-9+/]{16}$/;
+
+/** meshmeet's stamp (RelayOrder): all three keys or none (a keks-meet sender). */
+function parseOrder(envelope: JsonObject): Result<RelayOrder | undefined, WireError> {
+  const { stream, seq, to } = envelope;
+  if (stream === undefined && seq === undefined && to === undefined) return ok(undefined);
+  if (typeof stream !== "string" || !STREAM_ID.test(stream)) return bad("envelope.stream must be 16 base64 characters");
+  if (typeof seq !== "number" || !Number.isSafeInteger(seq) || seq < 1) return bad("envelope.seq must be a positive integer");
+  if (to !== null && !isClientId(to)) return bad("envelope.to must be a client id or null");
+  return ok({ stream, seq, to });
 }

@@ -9,7 +9,9 @@ import { deriveRoomSecrets } from "../../common/crypto/room-crypto.js";
 import type { SocketLike } from "../../common/engine/platform.js";
 import { Room, type PeerKey, type RoomEvents } from "../../common/engine/room.js";
 import { SignalingClient } from "../../common/engine/signaling.js";
-import type { RelayMessage } from "../../common/wire/packets.js";
+import { sealRelayMessage } from "../../common/crypto/sealed-relay.js";
+import { encodeServerbound } from "../../common/wire/encode.js";
+import type { ClientId, RelayMessage } from "../../common/wire/packets.js";
 import { loadConfig } from "../../server/config.js";
 import { createRelay, type Relay } from "../../server/create-relay.js";
 import { createWeriftAudioStream, createWeriftPeerConnection } from "./werift-platform.js";
@@ -199,6 +201,30 @@ describe("Room (werift + real relay)", () => {
     expect(bo.peer(anaKey)?.name).toBe("ana");
     expect(problems).toContain("bad-claim");
     mallory.close();
+  });
+
+  it("marks a member whose messages carry no replay stamp (keks-meet) as unprotected, and ours as protected", async () => {
+    const ana = join("room-unstamped", "ana");
+    join("room-unstamped", "bo");
+    await until(() => ana.peerViews().some((p) => p.name === "bo"), "bo");
+    expect(ana.peerViews().find((p) => p.name === "bo")?.unprotected).toBe(false);
+    // A client that speaks keks-meet's protocol exactly: a raw socket, envelopes without the stamp.
+    const secrets = await deriveRoomSecrets("room-unstamped");
+    const socket = new WebSocket(`ws://127.0.0.1:${port}/signaling`);
+    const ownId = await new Promise<number>((resolve) =>
+      socket.on("message", (data: Buffer) => {
+        const packet = JSON.parse(data.toString()) as { init?: { your_id: number } };
+        if (packet.init) resolve(packet.init.your_id);
+      }),
+    );
+    socket.send(encodeServerbound({ type: "join", hash: secrets.hash }));
+    await until(() => ana.peerViews().length === 2, "the keks-meet client joined");
+    const sealed = await sealRelayMessage(secrets.key, ownId as ClientId, { type: "identify", username: "kek" });
+    socket.send(encodeServerbound({ type: "relay", recipient: null, message: sealed }));
+    await until(() => ana.peerViews().some((p) => p.name === "kek"), "kek identified");
+    expect(ana.peerViews().find((p) => p.name === "kek")?.unprotected).toBe(true);
+    expect(ana.peerViews().find((p) => p.name === "bo")?.unprotected).toBe(false);
+    socket.close();
   });
 
   it("removes a connected peer at once when it leaves on purpose", async () => {
