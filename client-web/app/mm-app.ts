@@ -8,6 +8,7 @@ import { customElement, property, query, state } from "lit/decorators.js";
 import { repeat } from "lit/directives/repeat.js";
 import type { PeerKey, PeerView, Room, RoomEvents } from "../../common/engine/room.js";
 import type { PrefKey } from "../../common/prefs/schema.js";
+import { boundChatHistory, MAX_CHAT_HISTORY_IMAGE_CHARS } from "../chat/chat-history.js";
 import { describeImageEncodeError, encodeChatImage } from "../chat/encode-image.js";
 import type { Announcer } from "../components/mm-announcer.js";
 import { imageFilesFrom, type Chat, type ChatEntry, type ChatImageFilesEvent, type ChatSendEvent } from "../components/mm-chat.js";
@@ -244,7 +245,7 @@ export class App extends LitElement {
     this.on("resource-withdrawn", ({ key }) => this.say(`${this.nameOf(key)} stopped sharing something.`));
     this.on("problem", ({ code, detail }) => {
       // Only what the user can act on or should know; the rest is in the log.
-      if (code === "bad-offer") this.say(`Ignored: ${detail}.`);
+      if (code === "bad-offer" || code === "chat-too-large") this.say(`Ignored: ${detail}.`);
     });
     this.on("connection-failed", ({ key, cause }) => this.say(`Could not connect to ${this.nameOf(key)}. ${describeFailure(cause)}`));
     this.on("stream-started", ({ key, id }) => this.say(`Now receiving ${this.nameOf(key)}'s ${this.resourceLabel(key, id).toLowerCase()}.`));
@@ -268,7 +269,7 @@ export class App extends LitElement {
   }
 
   private pushChat(entry: ChatEntry): void {
-    this.chat = [...this.chat, entry].slice(-MAX_CHAT_ENTRIES);
+    this.chat = boundChatHistory([...this.chat, entry].slice(-MAX_CHAT_ENTRIES), MAX_CHAT_HISTORY_IMAGE_CHARS);
   }
 
   /** Join/leave lines in the chat log, as keks-meet shows them; marked as from nobody. */

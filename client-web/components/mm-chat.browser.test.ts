@@ -6,6 +6,17 @@ import "./mm-chat.js";
 
 /** A valid 1×1 PNG. */
 const PNG = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
+
+/** A PNG signature and an IHDR chunk that claim `width` × `height`: all a header reader sees. */
+function pngClaiming(width: number, height: number): string {
+  const bytes = new Uint8Array(33);
+  bytes.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(16, width);
+  view.setUint32(20, height);
+  bytes.set([8, 6, 0, 0, 0], 24); // 8-bit RGBA; the CRC after it is left zero
+  return `data:image/png;base64,${btoa(String.fromCharCode(...bytes))}`;
+}
 const AT = Date.UTC(2025, 0, 2, 13, 45);
 
 let nextId = 1;
@@ -83,8 +94,17 @@ describe("<mm-chat>", () => {
     expect(img?.getAttribute("src")).to.equal(PNG);
     for (const line of [remote!, svg!]) {
       expect(line.querySelector("img")).to.equal(null);
-      expect(spoken(line)).to.contain("(image not shown)");
+      expect(spoken(line)).to.contain("(image not shown: not an inline image)");
     }
+  });
+
+  it("refuses a small PNG that claims 30 000 × 30 000 pixels, with a note, before the tab decodes it", async () => {
+    const el = await chat([entry("p2", "eve", { image: pngClaiming(30_000, 30_000) }), entry("p1", "alice", { image: PNG })]);
+    const [huge, good] = messages(el);
+    expect(huge!.querySelector("img")).to.equal(null);
+    expect(spoken(huge!)).to.contain("(image not shown: 30,000 × 30,000 pixels is too large to show)");
+    // The page lives on and shows the next picture.
+    expect(good!.querySelector("button img")?.getAttribute("src")).to.equal(PNG);
   });
 
   it("Enter sends the exact text and clears the field; Shift+Enter is a newline", async () => {

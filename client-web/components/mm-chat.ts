@@ -11,7 +11,7 @@ import { LitElement, css, html, nothing, type PropertyValues } from "lit";
 import { customElement, property, query, state } from "lit/decorators.js";
 import { repeat } from "lit/directives/repeat.js";
 import { base64ToBytes } from "../../common/crypto/encoding.js";
-import { isSafeImageDataUrl } from "../../common/engine/safe-image.js";
+import { checkChatImage, type ImageCheck } from "../chat/incoming-image.js";
 import type { ChatContent } from "../../common/wire/packets.js";
 
 export interface ChatEntry {
@@ -143,7 +143,8 @@ export class Chat extends LitElement {
   private focusAfterFirstRender = false;
   private viewerOpener: HTMLElement | undefined;
   /** The safety check reads the whole (up to ~1 MiB) URL; do it once per content object, not per render. */
-  private readonly safeImages = new WeakMap<ChatContent, boolean>();
+  /** Each image is checked once (checkChatImage reads its header): the history re-renders often. */
+  private readonly imageChecks = new WeakMap<ChatContent, ImageCheck>();
   /** A shown-again or resized panel keeps the newest message in view when it was there before. */
   private readonly resizeObserver = new ResizeObserver(() => {
     if (this.followEnd) this.scrollToEnd();
@@ -247,13 +248,13 @@ export class Chat extends LitElement {
     if (files.length > 0) this.dispatchEvent(new ChatImageFilesEvent(files));
   }
 
-  private isSafe(content: ChatContent & { readonly image: string }): boolean {
-    let safe = this.safeImages.get(content);
-    if (safe === undefined) {
-      safe = isSafeImageDataUrl(content.image);
-      this.safeImages.set(content, safe);
+  private imageCheck(content: ChatContent & { readonly image: string }): ImageCheck {
+    let check = this.imageChecks.get(content);
+    if (check === undefined) {
+      check = checkChatImage(content.image);
+      this.imageChecks.set(content, check);
     }
-    return safe;
+    return check;
   }
 
   private openImage(opener: HTMLElement, src: string, label: string): void {
@@ -322,7 +323,8 @@ export class Chat extends LitElement {
   }
 
   private renderImage(content: ChatContent & { readonly image: string }, label: string) {
-    if (!this.isSafe(content)) return html`<span class="notice">(image not shown)</span>`;
+    const check = this.imageCheck(content);
+    if (!check.ok) return html`<span class="notice">(image not shown: ${check.reason})</span>`;
     return html`<button class="image" type="button" @click=${(event: Event) => this.openImage(event.currentTarget as HTMLElement, content.image, label)}>
       <img src=${content.image} alt=${label} @load=${() => this.followEnd && this.scrollToEnd()} />
     </button>`;

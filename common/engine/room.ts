@@ -76,7 +76,7 @@ export interface LocalResource {
   ) => void;
 }
 
-export type RoomProblemCode = "relay-refused" | "send-failed" | "negotiation-failed" | "message-dropped" | "bad-offer" | "bad-claim";
+export type RoomProblemCode = "relay-refused" | "send-failed" | "negotiation-failed" | "message-dropped" | "bad-offer" | "bad-claim" | "chat-too-large";
 
 export interface RoomEvents extends Record<string, unknown> {
   /** Anything in the snapshot changed. */
@@ -128,6 +128,18 @@ export const AWAY_GRACE_MS = 45_000;
 export const PENDING_ID_TIMEOUT_MS = 3_000;
 /** Display names longer than this are cut: a name is a label, not a message. */
 export const MAX_NAME_CHARS = 100;
+/**
+ * Chat text longer than this is dropped: 64 Ki characters is pages of typing; more is a flood,
+ * and every member's page keeps and renders each message.
+ */
+export const MAX_CHAT_TEXT_CHARS = 64 * 1024;
+/**
+ * Chat images larger than this (as a data URL) are dropped. It is what still fits in the default
+ * relay's 8 MiB frame once sealed (sealing in base64 adds a third): a photo of about 4.5 MB, as a
+ * keks-meet user may send unscaled (ours scale to 1 MiB). A relay configured with larger frames
+ * does not make us hold more per message.
+ */
+export const MAX_CHAT_IMAGE_CHARS = 6 * 1024 * 1024;
 /** Previews are 256² WebP of a few KiB (spec §3.8); far larger ones are not previews. */
 export const MAX_PREVIEW_CHARS = 256 * 1024;
 
@@ -529,6 +541,12 @@ export class Room {
       case "chat":
         if ("image" in message.content && !isSafeImageDataUrl(message.content.image)) {
           this.log("warn", "dropped a chat image that is not an inline image", { key: peer.key });
+          return;
+        }
+        if ("text" in message.content ? message.content.text.length > MAX_CHAT_TEXT_CHARS : message.content.image.length > MAX_CHAT_IMAGE_CHARS) {
+          const what = "text" in message.content ? "chat message" : "chat image";
+          this.log("warn", `dropped a ${what} over the size limit`, { key: peer.key });
+          this.events.emit("problem", { code: "chat-too-large", detail: `${peer.name ?? "a member"} sent a ${what} too large to show` });
           return;
         }
         this.events.emit("chat", { from: peer.key, content: message.content, at: Date.now() });

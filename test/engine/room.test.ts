@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { deriveRoomSecrets } from "../../common/crypto/room-crypto.js";
 import type { SocketLike } from "../../common/engine/platform.js";
-import { Room, type PeerKey, type RoomEvents } from "../../common/engine/room.js";
+import { MAX_CHAT_TEXT_CHARS, Room, type PeerKey, type RoomEvents } from "../../common/engine/room.js";
 import { SignalingClient } from "../../common/engine/signaling.js";
 import { sealRelayMessage } from "../../common/crypto/sealed-relay.js";
 import { encodeServerbound } from "../../common/wire/encode.js";
@@ -225,6 +225,27 @@ describe("Room (werift + real relay)", () => {
     expect(ana.peerViews().find((p) => p.name === "kek")?.unprotected).toBe(true);
     expect(ana.peerViews().find((p) => p.name === "bo")?.unprotected).toBe(false);
     socket.close();
+  });
+
+  it("drops chat past the size limits with a problem, and keeps taking normal chat", async () => {
+    const ana = join("room-chat-limits", "ana");
+    const problems: string[] = [];
+    ana.events.on("problem", ({ code }) => problems.push(code));
+    const chats: unknown[] = [];
+    ana.events.on("chat", ({ content }) => chats.push(content));
+    const secrets = await deriveRoomSecrets("room-chat-limits");
+    const mallory = new SignalingClient({ url: `ws://127.0.0.1:${port}/signaling`, createSocket });
+    await mallory.connected();
+    await mallory.join(secrets);
+    await until(() => mallory.members.size === 1, "mallory sees ana");
+    await mallory.relay({ type: "chat", content: { text: "x".repeat(MAX_CHAT_TEXT_CHARS + 1) } });
+    // (An image past MAX_CHAT_IMAGE_CHARS, sealed, is past the default relay's 8 MiB frame limit:
+    // the relay itself refuses it. The engine's bound is for relays configured larger.)
+    await mallory.relay({ type: "chat", content: { text: "normal" } });
+    await until(() => chats.length === 1, "the normal chat");
+    expect(chats).toEqual([{ text: "normal" }]);
+    expect(problems.filter((p) => p === "chat-too-large")).toHaveLength(1);
+    mallory.close();
   });
 
   it("removes a connected peer at once when it leaves on purpose", async () => {
