@@ -312,7 +312,7 @@ function readConfig(merged: Readonly<Record<string, Table>>): RelayConfig {
   const config: RelayConfig = {
     server: {
       bind,
-      allowedOrigins: server.origins("allowed_origins"),
+      allowedOrigins: server.originsOrAny("allowed_origins"),
       trustForwardedFor: server.bool("trust_forwarded_for"),
     },
     limits: {

@@ -245,6 +245,24 @@ export interface UpgradeHandlerOptions {
   readonly isShuttingDown: () => boolean;
 }
 
+/**
+ * Which pages may open /signaling. `[]` (the default): this relay's own pages only, i.e. an
+ * Origin whose host:port is the Host the request came to (what a reverse proxy passes on). Any
+ * other site's page would otherwise make its visitors' browsers join rooms here. `["*"]`: any
+ * page (e.g. a keks-meet client served from elsewhere); or a list of origins.
+ */
+export function originAllowed(origin: string, host: string | undefined, allowed: readonly string[]): boolean {
+  if (allowed.includes("*")) return true;
+  if (allowed.length > 0) return allowed.includes(origin);
+  if (host === undefined) return false;
+  try {
+    return new URL(origin).host === host.toLowerCase();
+  } catch {
+    // "null" (sandboxed frames, file: pages) or garbage: not one of our pages.
+    return false;
+  }
+}
+
 export function createUpgradeHandler(options: UpgradeHandlerOptions): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
   const { allowedOrigins, trustForwardedFor } = options.config.server;
   const headers = securityHeaders(options.config);
@@ -253,8 +271,8 @@ export function createUpgradeHandler(options: UpgradeHandlerOptions): (req: Inco
       if (options.isShuttingDown()) return refuseUpgrade(socket, 503, headers);
       if (pathnameOf(req.url) !== SIGNALING_PATH) return refuseUpgrade(socket, 404, headers);
       const origin = req.headers.origin;
-      // Native clients send no Origin; browsers always do, and only listed pages may connect.
-      if (allowedOrigins.length > 0 && origin !== undefined && !allowedOrigins.includes(origin)) {
+      // Native clients send no Origin; browsers always do, and only allowed pages may connect.
+      if (origin !== undefined && !originAllowed(origin, req.headers.host, allowedOrigins)) {
         options.log.warn("limit", { limit: "origin" });
         return refuseUpgrade(socket, 403, headers);
       }

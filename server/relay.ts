@@ -2,6 +2,7 @@
 // a Connection, routes the rooms' packets to connections (encoded once per fan-out), pings every
 // socket on an interval, and closes everything on shutdown. Knows nothing of HTTP.
 
+import { addressKey } from "./address-key.js";
 import type { Corkable } from "./outbox.js";
 import type { WebSocket } from "ws";
 import type { ClientboundPacket, ClientId } from "../common/wire/packets.js";
@@ -86,7 +87,7 @@ export class SignalingRelay implements ConnectionHost {
       this.refuse(socket, CloseReason.relayFull);
       return;
     }
-    if (!this.addresses.tryAdd(address, this.limits.maxSocketsPerIp)) {
+    if (!this.addresses.tryAdd(addressKey(address), this.limits.maxSocketsPerIp)) {
       this.log.warn("limit", { limit: "max_sockets_per_ip", address: addressTag });
       this.refuse(socket, CloseReason.addressFull);
       return;
@@ -97,7 +98,7 @@ export class SignalingRelay implements ConnectionHost {
       connection = new Connection(id, address, socket, this, transport, wantsTurnCredentials);
     } catch (error) {
       this.ids.release(id);
-      this.addresses.remove(address);
+      this.addresses.remove(addressKey(address));
       throw error;
     }
     this.rooms.add(id);
@@ -116,7 +117,7 @@ export class SignalingRelay implements ConnectionHost {
   closed(connection: Connection, code: number): void {
     if (!this.live.delete(connection)) return;
     this.ids.release(connection.id);
-    this.addresses.remove(connection.address);
+    this.addresses.remove(addressKey(connection.address));
     // The code only: a close reason is text the client chose.
     this.log.info("disconnect", { id: connection.id, code });
   }

@@ -9,6 +9,7 @@
 // every send). With a rate per source, a spoofed victim receives at most the burst and then the
 // sustained rate of ≤ 52-byte datagrams, never more bytes than the attacker sent plus 24 each.
 
+import { sourceKey } from "../address-key.js";
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
@@ -19,7 +20,6 @@ import {
   parseBindingRequest,
   parseIpAddress,
   xorMappedAddressBytes,
-  type IpAddress,
   type StunDropReason,
 } from "./message.js";
 
@@ -148,14 +148,8 @@ export class SourceBuckets {
   }
 }
 
-/**
- * The rate-limit key of a sender. An IPv6 host usually holds a whole /64 and can send from any
- * address in it, so a per-address limit would be no limit; a /64 is one site, like one IPv4 NAT.
- */
-export function sourceKey(ip: IpAddress): string {
-  if (ip.family === 4) return ip.bytes.join(".");
-  return `${Buffer.from(ip.bytes.subarray(0, 8)).toString("hex")}/64`;
-}
+/** The rate-limit key of a sender: an IPv4 address or an IPv6 /64 (server/address-key.ts). */
+export { sourceKey };
 
 /** Lets one line through per key per interval, and counts the ones it held back. */
 class LogThrottle {

@@ -94,6 +94,16 @@ describe("socket caps", () => {
     expect(fourth.id).toBeGreaterThan(0);
   });
 
+  it("counts an IPv6 /64 as one address, and other /64s apart", async () => {
+    const { url } = await startRelay({ server: "trust_forwarded_for = true", limits: "max_sockets_per_ip = 2" });
+    const from = (address: string) => ({ headers: { "x-forwarded-for": address } });
+    await TestClient.connect(url, from("2001:db8:1:2::1"));
+    await TestClient.connect(url, from("2001:db8:1:2::2"));
+    const third = await TestClient.open(url, from("2001:db8:1:2:ffff::3"));
+    expect(await third.closedWithin()).toEqual({ code: 1013, reason: "too many connections from this address" });
+    await expect(TestClient.connect(url, from("2001:db8:1:3::1"))).resolves.toBeInstanceOf(TestClient);
+  });
+
   it("refuses sockets past max_sockets with 1013", async () => {
     const { url } = await startRelay({ limits: "max_sockets = 1" });
     await TestClient.connect(url);
@@ -166,6 +176,20 @@ describe("liveness", () => {
 });
 
 describe("origins", () => {
+  it("by default admits only the relay's own pages (Origin host = Host) and clients without Origin", async () => {
+    const { url } = await startRelay();
+    const own = new URL(url.replace(/^ws/, "http")).host;
+    await expect(TestClient.connect(url, { origin: `http://${own}` })).resolves.toBeInstanceOf(TestClient);
+    await expect(TestClient.connect(url)).resolves.toBeInstanceOf(TestClient);
+    await expect(TestClient.open(url, { origin: "https://evil.example" })).rejects.toThrow(/403/);
+    await expect(TestClient.open(url, { origin: "null" })).rejects.toThrow(/403/);
+  });
+
+  it('admits any page with ["*"]', async () => {
+    const { url } = await startRelay({ server: 'allowed_origins = ["*"]' });
+    await expect(TestClient.connect(url, { origin: "https://elsewhere.example" })).resolves.toBeInstanceOf(TestClient);
+  });
+
   it("allows listed origins and clients without Origin, refuses others with 403", async () => {
     const { url } = await startRelay({ server: 'allowed_origins = ["https://meet.example.org"]' });
     await expect(TestClient.connect(url, { origin: "https://meet.example.org" })).resolves.toBeInstanceOf(TestClient);
