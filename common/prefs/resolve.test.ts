@@ -203,4 +203,11 @@ describe("resolvePrefs", () => {
     expect(resolved.warnings[0]?.key.length).toBeLessThanOrEqual(40);
     expect(resolved.warnings[0]?.message.length).toBeLessThan(120);
   });
+  it("ignores, with a warning, what only this browser may set when a link sets it", () => {
+    const resolved = resolvePrefs({ stored: { room_watches: '["mine"]' }, url: [["room_watches", '["a-stranger-s-room"]'], ["username", "ana"]] });
+    expect(resolved.values.room_watches).toBe('["mine"]');
+    expect(resolved.sources.room_watches).toBe("stored");
+    expect(resolved.values.username).toBe("ana");
+    expect(resolved.warnings).toEqual([{ key: "room_watches", code: "not_from_link", message: expect.stringContaining("only this browser may set") }]);
+  });
 });

@@ -9,7 +9,7 @@
 import { err, ok, type Result } from "../result.js";
 import { PREF_KEYS, PREFS, defaultPrefs, isPrefKey, type PrefDecl, type PrefKey, type PrefValues } from "./schema.js";
 
-export type PrefWarningCode = "unknown_key" | "bad_value" | "out_of_range" | "not_allowed_value";
+export type PrefWarningCode = "unknown_key" | "bad_value" | "out_of_range" | "not_allowed_value" | "not_from_link";
 
 /** Something the user gave us that was not used; `message` is plain English for the user. */
 export interface PrefWarning {
@@ -120,6 +120,10 @@ export function resolvePrefs(input: PrefInput): ResolvedPrefs {
     if (key === "prototype") continue;
     if (!isPrefKey(key)) {
       warnings.push({ key: clip(key), code: "unknown_key", message: `The link sets ${quote(key)}, which is not a setting; it was ignored.` });
+      continue;
+    }
+    if ((PREFS[key] as PrefDecl).notFromLink === true) {
+      warnings.push({ key, code: "not_from_link", message: `The link sets ${quote(key)}, which only this browser may set; it was ignored.` });
       continue;
     }
     const parsed = parsePrefText(key, text);

@@ -2,8 +2,9 @@
 // settings panel shows it. Parsing, validation, storage, the settings panel and the README all
 // derive from this table. DOM-free.
 //
-// Unlike keks-meet, every preference may be set after the fragment (`#secret?rnnoise=false`):
-// a link is how people share a setup, and nothing here is dangerous to set from a link.
+// Unlike keks-meet, preferences may be set after the fragment (`#secret?rnnoise=false`): a link
+// is how people share a setup. The few that a stranger's link must not set (`notFromLink`) are
+// this browser's own state.
 
 export type PrefType = "string" | "number" | "boolean";
 
@@ -13,6 +14,8 @@ interface PrefBase {
   readonly optional?: boolean;
   /** Kept out of the settings panel (internal state). */
   readonly hidden?: boolean;
+  /** Ignored (with a warning) when a link sets it: only this browser may. */
+  readonly notFromLink?: boolean;
 }
 
 export interface StringPref extends PrefBase {
@@ -107,7 +110,8 @@ export const PREFS = {
   webrtc_debug: { type: "boolean", default: false, description: "Show connection details (candidates, codecs, bit rates)" },
   show_log: { type: "boolean", default: false, description: "Show the log on screen" },
   warn_redirect: { type: "boolean", default: false, hidden: true, description: "Set by the server's legacy /room/<secret> redirect" },
-  room_watches: { type: "string", default: "[]", hidden: true, description: "Known rooms (JSON list of secrets)" },
+  // From a link it would make this browser watch (and, in the list, keep) rooms a stranger chose.
+  room_watches: { type: "string", default: "[]", hidden: true, notFromLink: true, description: "Known rooms (JSON list of secrets)" },
 } as const satisfies Record<string, PrefDecl>;
 
 export type PrefKey = keyof typeof PREFS;
