@@ -76,7 +76,7 @@ export interface LocalResource {
   ) => void;
 }
 
-export type RoomProblemCode = "relay-refused" | "send-failed" | "negotiation-failed" | "message-dropped" | "bad-offer" | "bad-claim" | "chat-too-large";
+export type RoomProblemCode = "relay-refused" | "send-failed" | "negotiation-failed" | "message-dropped" | "bad-offer" | "bad-claim" | "chat-too-large" | "request-refused";
 
 export interface RoomEvents extends Record<string, unknown> {
   /** Anything in the snapshot changed. */
@@ -140,6 +140,15 @@ export const MAX_CHAT_TEXT_CHARS = 64 * 1024;
  * does not make us hold more per message.
  */
 export const MAX_CHAT_IMAGE_CHARS = 6 * 1024 * 1024;
+/**
+ * Data channels we keep open for one peer's requests of one resource. A file or a share needs
+ * one or two per request (a share adds its control channel), and a resume may arrive while the
+ * old channel is still closing; more is a peer asking again and again, each request costing us
+ * a read of the file (and a hash of everything before its offset).
+ */
+export const MAX_SERVING_CHANNELS_PER_RESOURCE = 4;
+/** Data channels we keep open for all of one peer's requests together. */
+export const MAX_SERVING_CHANNELS_PER_PEER = 16;
 /** Previews are 256² WebP of a few KiB (spec §3.8); far larger ones are not previews. */
 export const MAX_PREVIEW_CHARS = 256 * 1024;
 
@@ -632,6 +641,13 @@ export class Room {
       if (session.isSending(resource.stream.id)) return; // a repeated request is harmless
       session.sendStream(resource.stream);
     } else if (resource.openChannel) {
+      const serving = [...peer.servingChannels.values()].reduce((sum, channels) => sum + channels.size, 0);
+      const forThis = peer.servingChannels.get(request.id)?.size ?? 0;
+      if (forThis >= MAX_SERVING_CHANNELS_PER_RESOURCE || serving >= MAX_SERVING_CHANNELS_PER_PEER) {
+        this.log("warn", "refused a request: too many transfers to this peer at once", { key: peer.key, id: request.id, forThis, serving });
+        this.events.emit("problem", { code: "request-refused", detail: `${peer.name ?? "a member"} asked for too many transfers at once` });
+        return;
+      }
       const open = peer.servingChannels.get(request.id) ?? new Set();
       peer.servingChannels.set(request.id, open);
       const openTracked = (init?: RTCDataChannelInit): RTCDataChannel => {

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { deriveRoomSecrets } from "../../common/crypto/room-crypto.js";
 import type { SocketLike } from "../../common/engine/platform.js";
-import { MAX_CHAT_TEXT_CHARS, Room, type PeerKey, type RoomEvents } from "../../common/engine/room.js";
+import { MAX_CHAT_TEXT_CHARS, MAX_SERVING_CHANNELS_PER_RESOURCE, Room, type PeerKey, type RoomEvents } from "../../common/engine/room.js";
 import { SignalingClient } from "../../common/engine/signaling.js";
 import { sealRelayMessage } from "../../common/crypto/sealed-relay.js";
 import { encodeServerbound } from "../../common/wire/encode.js";
@@ -245,6 +245,25 @@ describe("Room (werift + real relay)", () => {
     await until(() => chats.length === 1, "the normal chat");
     expect(chats).toEqual([{ text: "normal" }]);
     expect(problems.filter((p) => p === "chat-too-large")).toHaveLength(1);
+    mallory.close();
+  });
+
+  it("serves at most MAX_SERVING_CHANNELS_PER_RESOURCE requests of one file to one peer at once", async () => {
+    const ana = join("room-request-cap", "ana");
+    const problems: string[] = [];
+    ana.events.on("problem", ({ code }) => problems.push(code));
+    let served = 0;
+    ana.provide({ info: { id: "f1", kind: "file", label: "x.bin", size: 10 }, openChannel: () => void served++ });
+    const secrets = await deriveRoomSecrets("room-request-cap");
+    const mallory = new SignalingClient({ url: `ws://127.0.0.1:${port}/signaling`, createSocket });
+    await mallory.connected();
+    await mallory.join(secrets);
+    await until(() => mallory.members.size === 1, "mallory sees ana");
+    const anaId = [...mallory.members][0] ?? 0;
+    // Mallory never answers the offers, so every channel stays open (connecting) on Ana's side.
+    for (let i = 0; i < MAX_SERVING_CHANNELS_PER_RESOURCE + 3; i++) await mallory.relay({ type: "request", id: "f1", offset: 9 }, anaId);
+    await until(() => problems.filter((p) => p === "request-refused").length === 3, "the refusals");
+    expect(served).toBe(MAX_SERVING_CHANNELS_PER_RESOURCE);
     mallory.close();
   });
 
