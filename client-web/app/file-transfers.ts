@@ -39,6 +39,8 @@ interface Transfer {
 export class FileTransfers {
   private readonly shared = new Map<string, { file: File; resource: LocalResource }>();
   private readonly transfers = new Map<string, Transfer>();
+  /** SHA-256 of each file we sent completely once: a later resume at its very end costs nothing. */
+  private readonly digests = new WeakMap<File, string>();
   private readonly offs: Array<() => void> = [];
 
   constructor(
@@ -186,11 +188,21 @@ export class FileTransfers {
     const start = () => {
       // The remote's limit is known once SCTP is up, which it is when the channel opens.
       const maxMessageSize = this.room.connectionOf(peer)?.sctp?.maxMessageSize || FALLBACK_MAX_MESSAGE_BYTES;
-      const sender = new FileSender({ channel, source: fileSource(file), request: offset === undefined ? {} : { offset }, maxMessageSize, sha256: this.sha256 });
+      const sender = new FileSender({
+        channel,
+        source: fileSource(file),
+        request: offset === undefined ? {} : { offset },
+        maxMessageSize,
+        sha256: this.sha256,
+        knownDigest: this.digests.get(file),
+      });
       transfer.sender = sender;
       this.update(transfer, { phase: "transferring" });
       sender.events.on("progress", ({ bytesAcked }) => this.progress(transfer, bytesAcked));
-      sender.events.on("done", () => this.update(transfer, { phase: "done", bytes: file.size, rate: undefined }));
+      sender.events.on("done", ({ sha256 }) => {
+        if (sha256 !== undefined) this.digests.set(file, sha256);
+        this.update(transfer, { phase: "done", bytes: file.size, rate: undefined });
+      });
       sender.events.on("failed", ({ code, message }) => {
         if (transfer.cancelledByUs) return;
         if (code === "receiver_cancelled") {

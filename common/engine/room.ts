@@ -149,6 +149,13 @@ export const MAX_CHAT_IMAGE_CHARS = 6 * 1024 * 1024;
 export const MAX_SERVING_CHANNELS_PER_RESOURCE = 4;
 /** Data channels we keep open for all of one peer's requests together. */
 export const MAX_SERVING_CHANNELS_PER_PEER = 16;
+/** Resource labels are cut here: file names stop at 255 bytes on common file systems. */
+export const MAX_LABEL_CHARS = 256;
+/**
+ * Resources one peer may offer at once: a camera, a microphone, screens and a pile of files fit
+ * in 64; more is a flood that every member's page would keep and list.
+ */
+export const MAX_RESOURCES_PER_PEER = 64;
 /** Previews are 256² WebP of a few KiB (spec §3.8); far larger ones are not previews. */
 export const MAX_PREVIEW_CHARS = 256 * 1024;
 
@@ -602,7 +609,8 @@ export class Room {
     this.changed();
   }
 
-  private handleProvide(peer: RemotePeer, info: ProvideInfo): void {
+  private handleProvide(peer: RemotePeer, offered: ProvideInfo): void {
+    const info = offered.label !== undefined && offered.label.length > MAX_LABEL_CHARS ? { ...offered, label: offered.label.slice(0, MAX_LABEL_CHARS) } : offered;
     if (info.kind === "file" && (info.size === undefined || info.size > MAX_FILE_BYTES)) {
       // Without a believable size there is no way to show progress or check completeness.
       this.events.emit("problem", { code: "bad-offer", detail: `${peer.name ?? "a peer"} offered a file with no or an impossible size` });
@@ -613,6 +621,11 @@ export class Room {
       // A repeat (e.g. after the provider reconnected) updates the description only.
       existing.info = info;
       this.changed();
+      return;
+    }
+    if (peer.resources.size >= MAX_RESOURCES_PER_PEER) {
+      this.log("warn", "ignored an offer past the per-peer limit", { key: peer.key, limit: MAX_RESOURCES_PER_PEER });
+      this.events.emit("problem", { code: "bad-offer", detail: `${peer.name ?? "a peer"} offered more than ${MAX_RESOURCES_PER_PEER} things at once` });
       return;
     }
     peer.resources.set(info.id, { info, state: "available", stream: undefined, preview: undefined });

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { deriveRoomSecrets } from "../../common/crypto/room-crypto.js";
 import type { SocketLike } from "../../common/engine/platform.js";
-import { MAX_CHAT_TEXT_CHARS, MAX_SERVING_CHANNELS_PER_RESOURCE, Room, type PeerKey, type RoomEvents } from "../../common/engine/room.js";
+import { MAX_CHAT_TEXT_CHARS, MAX_LABEL_CHARS, MAX_RESOURCES_PER_PEER, MAX_SERVING_CHANNELS_PER_RESOURCE, Room, type PeerKey, type RoomEvents } from "../../common/engine/room.js";
 import { SignalingClient } from "../../common/engine/signaling.js";
 import { sealRelayMessage } from "../../common/crypto/sealed-relay.js";
 import { encodeServerbound } from "../../common/wire/encode.js";
@@ -264,6 +264,26 @@ describe("Room (werift + real relay)", () => {
     for (let i = 0; i < MAX_SERVING_CHANNELS_PER_RESOURCE + 3; i++) await mallory.relay({ type: "request", id: "f1", offset: 9 }, anaId);
     await until(() => problems.filter((p) => p === "request-refused").length === 3, "the refusals");
     expect(served).toBe(MAX_SERVING_CHANNELS_PER_RESOURCE);
+    mallory.close();
+  });
+
+  it("cuts long labels and ignores offers past MAX_RESOURCES_PER_PEER, with a problem", async () => {
+    const ana = join("room-provide-limits", "ana");
+    const problems: string[] = [];
+    ana.events.on("problem", ({ code }) => problems.push(code));
+    const secrets = await deriveRoomSecrets("room-provide-limits");
+    const mallory = new SignalingClient({ url: `ws://127.0.0.1:${port}/signaling`, createSocket });
+    await mallory.connected();
+    await mallory.join(secrets);
+    await until(() => mallory.members.size === 1, "mallory sees ana");
+    for (let i = 0; i < MAX_RESOURCES_PER_PEER + 2; i++) {
+      await mallory.relay({ type: "provide", info: { id: `f${i}`, kind: "file", label: "x".repeat(i === 0 ? 10_000 : 5), size: 1 } });
+    }
+    await until(() => problems.length === 2, "the two refused offers");
+    const resources = ana.peerViews()[0]?.resources;
+    expect(resources?.size).toBe(MAX_RESOURCES_PER_PEER);
+    expect(resources?.get("f0")?.info.label?.length).toBe(MAX_LABEL_CHARS);
+    expect(problems).toEqual(["bad-offer", "bad-offer"]);
     mallory.close();
   });
 

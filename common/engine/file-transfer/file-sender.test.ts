@@ -104,14 +104,29 @@ describe("FileSender", () => {
     expect(reads.filter((r) => r.offset < offset).map((r) => r.length)).toEqual([1024 * 1024, 17]);
   });
 
-  it("sends header, digest and end for a resume at the very end", async () => {
+  it("answers a resume at the very end with the known digest, without reading the file", async () => {
     const file = patternBytes(1000);
     const [near, far] = createChannelPair();
     const received = record(far);
     closeOnEnd(far);
-    const sender = new FileSender({ channel: near, source: memorySource(file), request: { offset: 1000 }, maxMessageSize: 65536 });
+    const source = memorySource(file);
+    const read = vi.spyOn(source, "read");
+    const sender = new FileSender({ channel: near, source, request: { offset: 1000 }, maxMessageSize: 65536, knownDigest: sha256Hex(file) });
     await sender.events.once("done");
     expect(received).toEqual([encodeHeader({ offset: 1000, size: 1000 }), encodeDigest(sha256Hex(file)), "end"]);
+    expect(read).not.toHaveBeenCalled();
+  });
+
+  it("refuses a resume at the very end when no digest is known: it would hash the whole file to send nothing", async () => {
+    const [near, far] = createChannelPair();
+    const received = record(far);
+    const source = memorySource(patternBytes(1000));
+    const read = vi.spyOn(source, "read");
+    const sender = new FileSender({ channel: near, source, request: { offset: 1000 }, maxMessageSize: 65536 });
+    expect(await sender.events.once("failed")).toMatchObject({ code: "nothing_to_send" });
+    await vi.waitFor(() => expect(far.readyState).toBe("closed"));
+    expect(received).toEqual([]);
+    expect(read).not.toHaveBeenCalled();
   });
 
   it("sends an empty file as just end", async () => {

@@ -44,6 +44,12 @@ export interface FileSenderOptions {
   readonly finishTimeoutMs?: number;
   /** Where the digest is computed; default: in this thread. */
   readonly sha256?: Sha256Factory | undefined;
+  /**
+   * The file's SHA-256 (hex) from an earlier complete send, if known. A request to resume at the
+   * very end is then answered with it at no cost; without it such a request is refused, since
+   * a peer could otherwise make us hash the whole file, again and again, to send nothing.
+   */
+  readonly knownDigest?: string | undefined;
 }
 
 /**
@@ -99,6 +105,7 @@ export class FileSender {
   /** Only meshmeet receivers get a digest, so only they cost us hashing. */
   private readonly hash: RunningSha256 | undefined;
   private digestHex: string | undefined;
+  private readonly knownDigest: string | undefined;
   /** File offset of the next byte to send. */
   private position = 0;
   /** Resolves whatever `run` is waiting on: open, low water, close or cancel. */
@@ -113,6 +120,7 @@ export class FileSender {
     this.requestOffset = options.request.offset;
     this.maxMessageSize = options.maxMessageSize;
     this.finishTimeoutMs = options.finishTimeoutMs ?? FINISH_TIMEOUT_MS;
+    this.knownDigest = options.knownDigest;
     this.hash = this.requestOffset === undefined ? undefined : (options.sha256 ?? inThreadSha256)();
     this.channel.addEventListener("open", this.onWake);
     this.channel.addEventListener("bufferedamountlow", this.onLow);
@@ -148,20 +156,25 @@ export class FileSender {
     if (!isAcceptableFileSize(this.size)) return this.fail("source_failed", `the source's size ${this.size} is not a file size`);
     if (!Number.isSafeInteger(start) || start < 0) return this.fail("bad_request", "the request's offset is not a non-negative integer");
     if (start > this.size) return this.fail("offset_beyond_size", `the request asks to resume at ${start} of a ${this.size}-byte file`);
+    // Nothing left to send: only the digest is wanted, and it must not cost a pass over the file.
+    const onlyDigest = extended && start === this.size && this.size > 0;
+    if (onlyDigest && this.knownDigest === undefined) {
+      return this.fail("nothing_to_send", `the request asks to resume at the end of the ${this.size}-byte file, whose digest is not known yet`);
+    }
     const chunkBytes = chunkBytesFor(this.maxMessageSize, extended);
     if (chunkBytes === undefined) return this.fail("bad_max_message_size", `the remote's maxMessageSize ${this.maxMessageSize} is too small`);
 
     if (!(await this.opened())) return;
     this.channel.bufferedAmountLowThreshold = LOW_WATER_BYTES;
     if (extended && !this.trySend(encodeHeader({ offset: start, size: this.size }))) return;
-    if (this.hash && !(await this.prehash(this.hash, start))) return;
+    if (this.hash && !onlyDigest && !(await this.prehash(this.hash, start))) return;
     this.position = start;
     this.currentState = "sending";
     if (!(await this.sendFrom(start, chunkBytes))) return;
 
     if (this.hash) {
       try {
-        this.digestHex = await this.hash.digest();
+        this.digestHex = (onlyDigest ? this.knownDigest : undefined) ?? (await this.hash.digest());
       } catch (error) {
         return this.fail("hash_failed", `hashing the file failed: ${describe(error)}`);
       }

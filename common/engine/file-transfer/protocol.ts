@@ -152,6 +152,7 @@ export type SenderFailureCode =
   | "receiver_cancelled" // the receiver said {"cancel":1}
   | "bad_request" // the request's offset is not a non-negative integer
   | "offset_beyond_size" // the request asked to resume past the end of the file
+  | "nothing_to_send" // the request asked to resume at the very end and no digest of the file is known: answering would mean hashing all of it to send nothing
   | "bad_max_message_size" // the remote's maxMessageSize is too small to be real
   | "source_failed" // reading the file failed, or it ended before its size
   | "send_failed" // channel.send threw while the channel was open
