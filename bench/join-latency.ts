@@ -23,6 +23,8 @@ function percentile(sorted: readonly number[], p: number): number {
 async function oneRun(browser: Browser, origin: string): Promise<number> {
   const secret = randomRoomSecret();
   const ana = await openPage(browser, `${origin}/room#${secret}?username=ana&camera_enabled=true`);
+  // The link's camera waits for a press (not timed: only the newcomer's join is).
+  await ana.getByRole("button", { name: "Join with camera" }).click();
   await ana.getByRole("button", { name: "Stop Camera" }).waitFor();
   const bo = await openPage(browser, `${origin}/room#${secret}?username=bo&optional_video_default_enable=true`);
   const video = bo.getByRole("group", { name: "ana", exact: true }).locator("video");

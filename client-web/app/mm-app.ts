@@ -59,6 +59,11 @@ const MICROPHONE_PREFS: ReadonlySet<PrefKey> = new Set([
 
 const MEDIA_NAMES: Record<MediaKind, string> = { microphone: "microphone", camera: "camera", screen: "screen" };
 
+/** "camera", "camera and microphone", "microphone, camera and screen". */
+function listOf(words: readonly string[]): string {
+  return words.length <= 1 ? (words[0] ?? "") : `${words.slice(0, -1).join(", ")} and ${words.at(-1) ?? ""}`;
+}
+
 @customElement("mm-app")
 export class App extends LitElement {
   static override styles = css`
@@ -77,6 +82,7 @@ export class App extends LitElement {
     aside .close { position: absolute; top: 0.5rem; right: 0.5rem; }
     button { font: inherit; min-height: 2.25rem; min-width: 2.25rem; padding: 0.2rem 0.7rem; border-radius: var(--radius); border: 1px solid var(--text-muted); background: var(--surface); color: inherit; cursor: pointer; }
     :focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }
+    .link-media { margin: 0 1rem; display: flex; gap: 0.5rem; flex-wrap: wrap; }
     .notice { margin: 0 1rem; padding: 0.4rem 0.75rem; border-radius: var(--radius); border: 1px solid var(--danger); color: var(--danger); }
     @media (max-width: 48rem) {
       .stage { flex-direction: column; }
@@ -95,6 +101,8 @@ export class App extends LitElement {
   @state() private unread = 0;
   @state() private debugTexts = new Map<PeerKey, string>();
   @state() private notice = "";
+  /** Capture that a link asked for: waits for the person to press the button (see addStartupMedia). */
+  @state() private linkMedia: MediaKind[] = [];
   @query("mm-announcer") private announcer!: Announcer;
   @query("mm-help") private help!: HelpDialog;
   private media!: LocalMedia;
@@ -296,11 +304,35 @@ export class App extends LitElement {
     }
   }
 
+  /**
+   * Shares what the prefs ask for on join. Set in Settings or stored, it starts at once. Set by
+   * the link, it waits for one press of a button: where the site already has camera permission,
+   * a stranger's link with `camera_enabled=1` would otherwise switch the camera on unasked.
+   */
   private async addStartupMedia(): Promise<void> {
     const prefs = this.prefs.values;
-    if (prefs.microphone_enabled) await this.addMedia("microphone");
-    if (prefs.camera_enabled) await this.addMedia("camera");
-    if (prefs.screencast_enabled) await this.addMedia("screen");
+    const wanted: [MediaKind, boolean | undefined, PrefKey][] = [
+      ["microphone", prefs.microphone_enabled, "microphone_enabled"],
+      ["camera", prefs.camera_enabled, "camera_enabled"],
+      ["screen", prefs.screencast_enabled, "screencast_enabled"],
+    ];
+    const fromLink = wanted.filter(([, on, key]) => on && this.prefs.sources[key] === "url").map(([kind]) => kind);
+    for (const [kind, on, key] of wanted) if (on && this.prefs.sources[key] !== "url") await this.addMedia(kind);
+    if (fromLink.length === 0) return;
+    this.linkMedia = fromLink;
+    await this.updateComplete;
+    this.renderRoot.querySelector<HTMLButtonElement>("#link-media-start")?.focus();
+    this.say(`This link asks to share your ${listOf(fromLink.map((kind) => MEDIA_NAMES[kind]))}. Press ${this.linkMediaButtonText()} to start.`);
+  }
+
+  private linkMediaButtonText(): string {
+    return `Join with ${listOf(this.linkMedia.map((kind) => MEDIA_NAMES[kind]))}`;
+  }
+
+  private async startLinkMedia(): Promise<void> {
+    const kinds = this.linkMedia;
+    this.linkMedia = [];
+    for (const kind of kinds) await this.addMedia(kind);
   }
 
   private get sharedCount(): number {
@@ -750,6 +782,12 @@ export class App extends LitElement {
           </p>`
         : nothing}
       ${this.notice ? html`<p class="notice" role="alert">${this.notice}</p>` : nothing}
+      ${this.linkMedia.length > 0
+        ? html`<p class="link-media">
+            <button id="link-media-start" type="button" @click=${() => void this.startLinkMedia()}>${this.linkMediaButtonText()}</button>
+            <button type="button" @click=${() => (this.linkMedia = [])}>Not now</button>
+          </p>`
+        : nothing}
       <div class="stage">
         <div class="main">
         ${this.renderWatching()}

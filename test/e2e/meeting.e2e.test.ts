@@ -202,3 +202,38 @@ describe("a meeting of three", () => {
     for (const page of [ana, bo]) expect(pageErrors(page)).toEqual([]);
   });
 });
+
+describe("a link that asks for the camera and microphone", () => {
+  it("starts nothing before one press of the focused, announced button; then shares both", async () => {
+    const secret = randomRoomSecret();
+    const bo = await joinAs(secret, "bo");
+    const ana = await openPage(browser, `http://127.0.0.1:${port}/room#${secret}?username=ana&camera_enabled=1&microphone_enabled=1`);
+    const start = ana.getByRole("button", { name: "Join with microphone and camera" });
+    await start.waitFor();
+    await expect.poll(() => start.evaluate((button) => button === (button.getRootNode() as ShadowRoot).activeElement)).toBe(true);
+    await expect.poll(() => ana.locator("[aria-live]").allTextContents().then((t) => t.join(" "))).toContain("This link asks to share your microphone and camera");
+    // Nothing is captured or offered yet: no Stop buttons, no device open, nothing on Bo's side.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await ana.getByRole("button", { name: "Stop Camera", exact: true }).count()).toBe(0);
+    expect(await ana.getByRole("button", { name: "Stop Microphone", exact: true }).count()).toBe(0);
+    expect(await tile(bo, "ana").getByRole("button", { name: /Show|Play/ }).count()).toBe(0);
+    await start.click();
+    await ana.getByRole("button", { name: "Stop Camera", exact: true }).waitFor();
+    await ana.getByRole("button", { name: "Stop Microphone", exact: true }).waitFor();
+    expect(await start.count()).toBe(0);
+    await tile(bo, "ana").getByRole("button", { name: /Show/ }).first().waitFor();
+    expect(pageErrors(ana)).toEqual([]);
+  });
+
+  it("from Settings or storage, the same prefs start at once as before", async () => {
+    const secret = randomRoomSecret();
+    const first = await openPage(browser, `http://127.0.0.1:${port}/room#${secret}?username=ana`);
+    await first.getByRole("group", { name: "You (ana)" }).waitFor();
+    // A stored preference, as Settings saves it.
+    await first.evaluate(() => (window as unknown as { meshmeet: { prefs: { set(key: string, value: unknown): Promise<unknown> } } }).meshmeet.prefs.set("camera_enabled", true));
+    const again = await openPage(browser, `http://127.0.0.1:${port}/room#${secret}?username=ana`, { context: first.context() });
+    await again.getByRole("button", { name: "Stop Camera", exact: true }).waitFor();
+    expect(await again.getByRole("button", { name: /^Join with/ }).count()).toBe(0);
+    await again.evaluate(() => (window as unknown as { meshmeet: { prefs: { set(key: string, value: unknown): Promise<unknown> } } }).meshmeet.prefs.set("camera_enabled", false));
+  });
+});

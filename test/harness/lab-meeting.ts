@@ -11,6 +11,8 @@ import { insecureOriginAsSecureFlag, type NatLab } from "./nat-lab.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const RELAY_MAIN = path.join(REPO_ROOT, "dist/server/main.js");
+/** Prefs that start a capture; from a link they wait for the "Join with …" button. */
+const CAPTURE_PREFS = ["camera_enabled", "microphone_enabled", "screencast_enabled"] as const;
 /** The relay's HTTP port in the lab; its STUN server follows server.bind's host on 3478. */
 export const LAB_RELAY_PORT = 8080;
 
@@ -89,6 +91,8 @@ export async function joinRoom(
   const query = new URLSearchParams({ username, ...prefs }).toString();
   const page = await openPage(browser, `${origin}/room#${secret}?${query}`, context ? { context } : {});
   await page.getByRole("group", { name: `You (${username})` }).waitFor();
+  // Capture asked for by the link waits for one press, as a person would give it.
+  if (CAPTURE_PREFS.some((key) => prefs[key] === "true" || prefs[key] === "1")) await page.getByRole("button", { name: /^Join with / }).click();
   return page;
 }
 
