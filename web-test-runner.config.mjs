@@ -1,4 +1,4 @@
-// Component tests of the lit elements in Debian's Chromium (shared/notes/testing.md §5).
+// Component tests of the lit elements in Debian's Chromium.
 // Run by `make test` inside the private network namespace, like the other browser tests.
 import { esbuildPlugin } from "@web/dev-server-esbuild";
 import { chromeLauncher } from "@web/test-runner-chrome";

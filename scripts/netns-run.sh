@@ -6,7 +6,7 @@
 #                                                   `unshare -r -n` when not root)
 #
 # Why: Chromium never gathers ICE candidates on loopback and only gathers host candidates on an
-# interface when a default route exists (shared/notes/testing.md §2.1). A fresh namespace with a
+# interface when a default route exists. A fresh namespace with a
 # veth pair and a default route to an address nobody owns gives it a real-looking interface while
 # guaranteeing no test packet (ICE, mDNS, DNS, telemetry) can leave the machine.
 #

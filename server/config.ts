@@ -64,7 +64,7 @@ export interface TurnConfig {
   readonly credentialLifetimeSeconds: number;
 }
 
-/** keks-meet's colour keys (spec §1.1), as `#rrggbb`. */
+/** keks-meet's colour keys, as `#rrggbb`. */
 export interface AppearanceConfig {
   readonly accent: string;
   readonly accentLight: string;

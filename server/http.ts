@@ -119,7 +119,7 @@ export function createRequestHandler(options: RequestHandlerOptions): (req: Inco
     const parts = pathname.split("/").slice(1);
     const [first, ...rest] = parts;
     if (first === "room" && rest.length === 1 && rest[0] !== "") {
-      // keks-meet's old link format put the secret in the path (spec §1.2); the client warns
+      // keks-meet's old link format put the secret in the path; the client warns
       // that the server has seen it. The segment stays percent-encoded, so the header is ASCII.
       return { kind: "redirect", location: `/room#${rest[0]}?warn_redirect=true` };
     }

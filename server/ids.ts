@@ -1,5 +1,5 @@
 // Client ids: random, so they reveal neither how many people connected nor who comes next
-// (keks-meet used a counter, spec §6.7), and unique among live sockets.
+// (keks-meet used a counter), and unique among live sockets.
 
 import { randomInt } from "node:crypto";
 import type { ClientId } from "../common/wire/packets.js";

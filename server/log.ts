@@ -57,7 +57,7 @@ export type Tagger = (value: string) => string;
  * HMAC-SHA-256 under a random key that lives only in this process, cut to 48 bits. Lines about
  * the same room or address share a tag, so logs still correlate; but logs alone cannot be used
  * to test guesses offline (a plain hash of the room hash would be such an oracle for rooms named
- * by people, spec §6.10), and tags change with every restart.
+ * by people), and tags change with every restart.
  */
 export function createTagger(key: Buffer = randomBytes(32)): Tagger {
   return (value) => createHmac("sha256", key).update(value).digest("hex").slice(0, 12);

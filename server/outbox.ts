@@ -1,6 +1,6 @@
 // Bounded sending to one socket. The relay never waits for a reader: a frame that would push the
 // socket's unsent bytes past the limit is not sent, and the owner is told to close that socket.
-// Waiting instead is how one slow reader stalled every room in keks-meet (spec §6.3).
+// Waiting instead is how one slow reader stalled every room in keks-meet.
 
 /** What the outbox needs of a socket; ws's WebSocket has it. */
 export interface FrameSink {

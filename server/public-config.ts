@@ -102,7 +102,7 @@ export function clientConfig(config: RelayConfig, builtIn: BuiltInStun | null, h
   };
 }
 
-/** keks-meet's variable set (spec §1.2); --ac-dark-transparent is accent_dark at alpha 0xc9. */
+/** keks-meet's variable set; --ac-dark-transparent is accent_dark at alpha 0xc9. */
 export function overridesCss(appearance: AppearanceConfig): string {
   return (
     ":root{" +

@@ -2,12 +2,12 @@
 // packets each change sends to whom. No sockets and no encoding: every packet goes out through
 // the `deliver` callback, once per packet with all its recipients, so the caller encodes once.
 //
-// Protocol rules (spec §1.6–1.7, with the bugs of §6 fixed):
+// Protocol rules (keks-meet's, with its known bugs fixed):
 // - A joiner receives its own client_join first, then one per earlier member (in join order);
 //   each earlier member receives one client_join for the joiner.
 // - A leaver's remaining members receive exactly one client_leave. The leaver receives none, also
 //   when it re-joins: it asked to leave, and keks-meet's web client discards its room state before
-//   sending the join (spec §3.2.6), so it never needed the one keks-meet sends it.
+//   sending the join, so it never needed the one keks-meet sends it.
 // - A room exists only while it has members; the last one out frees it (disconnects included).
 // - Watchers get room_info after every join and leave, including user_count 0 when the room
 //   empties; a watch only reports rooms that exist.

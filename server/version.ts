@@ -4,5 +4,5 @@ import packageJson from "../package.json" with { type: "json" };
 
 export const VERSION: string = packageJson.version;
 
-/** keks-meet sends "keks-meet <version>" in init (spec §1.5); we name ourselves the same way. */
+/** keks-meet sends "keks-meet <version>" in init; we name ourselves the same way. */
 export const INIT_VERSION = `meshmeet ${VERSION}`;

@@ -1,4 +1,4 @@
-// The keyboard map: keks-meet's bindings (spec §4.5, with Shift as the real client has them) plus
+// The keyboard map: keks-meet's bindings (with Shift, as its real client has them) plus
 // `?` for help. One table drives both the handler and the help dialog. Keys are matched by
 // `KeyboardEvent.code` (physical position, as keks-meet does) except `?`, which is matched by
 // `key` because its position differs between layouts.

@@ -162,7 +162,7 @@ export class LocalMedia {
     });
     if (!opened.ok) return err(opened.error);
     microphone = opened.value;
-    // The shared stream is the graph's output, so its id is the resource id (spec §4.9).
+    // The shared stream is the graph's output, so its id is the resource id.
     const { info, stream } = captured(microphone.stream, "Microphone", "audio");
     id = info.id;
     const resource: LocalResource = { info, stream };

@@ -1,4 +1,4 @@
-// Known rooms (spec §4.6): the `room_watches` pref holds the secrets, we derive each room's hash
+// Known rooms: the `room_watches` pref holds the secrets, we derive each room's hash
 // (one PBKDF2 each, cached), ask the relay to watch those hashes, and keep the occupancy it
 // reports. Accepts keks-meet's stored forms: `[[secret, hash], …]` and plain `[secret, …]`.
 

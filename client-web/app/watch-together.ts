@@ -429,7 +429,7 @@ export class WatchTogether {
     this.onChange();
   }
 
-  /** The poster as the share's preview (spec §3.8 previews), so others see it before joining. */
+  /** The poster as the share's preview, so others see it before joining. */
   private async sendPoster(client: JellyfinClient, itemId: string, shareId: string): Promise<void> {
     const image = await client.fetchMedia(client.imageUrl(itemId, { width: POSTER_PIXELS, height: POSTER_PIXELS }));
     if (!image.ok || this.local?.id !== shareId) return;
@@ -454,7 +454,7 @@ export class WatchTogether {
 }
 
 /**
- * Video bitrate caps per quality preset for broadcast mode (jellyfin.md §3.1): enough for film at
+ * Video bitrate caps per quality preset for broadcast mode: enough for film at
  * that size after WebRTC's own re-encode, and bounded because the sharer's uplink carries one
  * copy per viewer.
  */

@@ -1,6 +1,6 @@
 // Who is speaking: the level of each watched stream against `audio_activity_threshold`, for the
 // speaking indicator on tiles. One AnalyserNode per stream in the shared AudioContext and one
-// timer for all of them (keks-meet ran a context and an interval per stream, spec §4.11).
+// timer for all of them (keks-meet ran a context and an interval per stream).
 //
 // The indicator is state, not news: it changes a tile, it never announces (a screen reader would
 // otherwise hear every syllable). Speaking starts at the first loud frame and ends HOLD_MS after
@@ -8,7 +8,7 @@
 
 import type { AudioLease, SharedAudioContext } from "./shared-audio-context.js";
 
-/** keks-meet's rate (spec §4.11): smooth enough for the eye, cheap for 16 streams. */
+/** keks-meet's rate: smooth enough for the eye, cheap for 16 streams. */
 const SAMPLE_INTERVAL_MS = 1000 / 15;
 /** Speech has pauses of 100–300 ms between words. */
 const HOLD_MS = 400;

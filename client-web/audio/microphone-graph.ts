@@ -1,4 +1,4 @@
-// The microphone's audio graph (spec §4.10, done properly):
+// The microphone's audio graph:
 //   device → MediaStreamSource → [RNNoise] → Gain (microphone_gain; 0 while muted) → Destination
 // Peers get the destination's stream. Its track lives as long as the graph, whatever happens to
 // the device behind it, so muting, releasing the device while muted and opening it again, or

@@ -1,10 +1,10 @@
 // RNNoise as an AudioWorklet node, from @sapphi-red/web-noise-suppressor (MIT; its WASM ships in
-// the package; chosen over the other npm builds in shared/notes/testing.md §7: real worklet
+// the package; chosen over the other npm builds as measured here: real worklet
 // nodes, a SIMD build picked automatically, 0.19 ms per 10 ms frame measured). scripts/build.ts
 // copies the two WASM builds and bundles the worklet processor into /assets/rnnoise/.
 //
 // The package fetches the binary without checking the response and compiles it only inside the
-// worklet, where a failure leaves the node silent forever (keks-meet's hang, spec §6 item 22).
+// worklet, where a failure leaves the node silent forever (keks-meet's hang).
 // So we compile it once here first: a missing or blocked WASM is an error
 // the caller can fall back from, never a silent microphone.
 

@@ -1,5 +1,5 @@
 // One AudioContext for the whole page (keks-meet made one per microphone and per meter and never
-// closed any, spec §6 item 22). Users take a lease; the context is created by the first lease,
+// closed any). Users take a lease; the context is created by the first lease,
 // closed when the last one is released, and made again by the next. Worklet modules are added
 // once per context.
 //

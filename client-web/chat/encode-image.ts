@@ -1,7 +1,7 @@
 // Turns an image the user picked, pasted or dropped into a chat-sized `data:` URL: decoded,
 // downscaled, re-encoded (WebP, JPEG where the browser cannot write WebP) until it fits. keks-meet
-// sends the raw clipboard PNG (spec §3.7), which for a screenshot can exceed what one sealed relay
-// message carries (§1.4); re-encoding also drops metadata such as EXIF location. Owns no UI.
+// sends the raw clipboard PNG, which for a screenshot can exceed what one sealed relay
+// message carries; re-encoding also drops metadata such as EXIF location. Owns no UI.
 
 import { bytesToBase64 } from "../../common/crypto/encoding.js";
 import { err, ok, type Result } from "../../common/result.js";

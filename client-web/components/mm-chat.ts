@@ -1,10 +1,10 @@
-// The chat panel (spec §3.7): an IRC-style log of whole lines (`role="log"`, so screen readers
+// The chat panel: an IRC-style log of whole lines (`role="log"`, so screen readers
 // hear each new message once, complete), a field to write, a button to attach images. Properties
 // in, events out: the app sends, encodes images (chat/encode-image.ts) and caps the history.
 //
 // Text only ever goes through lit text bindings, never as HTML. URLs stay plain text on purpose:
 // a link in a meeting chat is a one-click phishing lure, and link previews or prefetching would
-// reveal our IP address to whoever chose the URL (spec §6 item 13). Images are shown only when
+// reveal our IP address to whoever chose the URL. Images are shown only when
 // they are inline raster data URLs, so a peer can never make us fetch anything.
 
 import { LitElement, css, html, nothing, type PropertyValues } from "lit";
@@ -220,7 +220,7 @@ export class Chat extends LitElement {
 
   private onKeydown(event: KeyboardEvent): void {
     // Shift+Enter is a newline; Ctrl/Alt/Meta+Enter belong to the app (Ctrl+Enter toggles the
-    // chat, spec §4.5); while an IME composes, Enter confirms the composition.
+    // chat); while an IME composes, Enter confirms the composition.
     if (event.key !== "Enter" || event.shiftKey || event.ctrlKey || event.altKey || event.metaKey || event.isComposing) return;
     event.preventDefault();
     this.send();

@@ -1,4 +1,4 @@
-// "Known rooms" (spec §4.6): rooms you keep an eye on, with how many people are in each right now
+// "Known rooms": rooms you keep an eye on, with how many people are in each right now
 // (the relay's room_info for their hashes). Links switch rooms; edits are events for the app.
 
 import { LitElement, css, html, nothing } from "lit";

@@ -12,8 +12,8 @@
 //      handler, before any other await; without the API the request falls through to 1 and 3.
 //   3. "memory" — last resort (no service worker, e.g. plain-HTTP deployments or private modes):
 //      the file is assembled into a Blob and saved through an object URL when complete. Bounded by
-//      MAX_MEMORY_DOWNLOAD_BYTES so a peer cannot make us allocate without limit (spec §6.14:
-//      keks-meet allocated whatever size the sender announced, as text/plain).
+//      MAX_MEMORY_DOWNLOAD_BYTES so a peer cannot make us allocate without limit
+//      (keks-meet allocated whatever size the sender announced, as text/plain).
 //
 // The service-worker path starts the download by navigating this page to the download URL (the
 // page stays: the response is an attachment). A page that asks "leave?" in `beforeunload` must
@@ -437,7 +437,7 @@ function openWorkerDownload(
       await sink.abort(ready.error);
       return err(downloadError("failed", ready.error));
     }
-    // Only now, when the worker holds the stream: keks-meet clicked after a 100 ms guess (spec §3.6).
+    // Only now, when the worker holds the stream: keks-meet clicked after a 100 ms guess.
     navigateToDownload(ready.value);
     const started = await within(sink.started.promise, DOWNLOAD_START_TIMEOUT_MS);
     if (started === TIMED_OUT) {

@@ -1,5 +1,5 @@
 // Random access to a file the user picked, for the sender: each read slices the Blob and reads
-// only that range, so a 2 GiB file never sits in memory (keks-meet streamed it, spec §3.5; ranges
+// only that range, so a 2 GiB file never sits in memory (keks-meet streamed it; ranges
 // also let a resumed transfer start at any offset).
 
 export interface FileSource {

@@ -1,5 +1,5 @@
-// The `Authorization: MediaBrowser …` header Jellyfin reads device and token from (jellyfin.md
-// §1.2). Values are URI-encoded, as @jellyfin/sdk does, so a device name with quotes or commas
+// The `Authorization: MediaBrowser …` header Jellyfin reads device and token from.
+// Values are URI-encoded, as @jellyfin/sdk does, so a device name with quotes or commas
 // cannot break the key="value" list. DOM-free: the test fixture imports the parser in Node.
 
 export interface AuthorizationFields {

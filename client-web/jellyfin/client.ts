@@ -1,9 +1,9 @@
-// A small typed client for the sharer's Jellyfin server (jellyfin.md §3.0): login, Quick Connect,
+// A small typed client for the sharer's Jellyfin server: login, Quick Connect,
 // browsing, PlaybackInfo, HLS URLs, playback reports, and authenticated fetches of playlists and
 // segments. DOM-free (global `fetch` only). Every call returns a Result: a down server, a CORS
 // refusal, a 401 or a hostile JSON body are expected outcomes, not exceptions.
 //
-// Hand-written rather than @jellyfin/sdk on purpose (jellyfin.md §5): SDK 1.0.0 has no
+// Hand-written rather than @jellyfin/sdk on purpose: SDK 1.0.0 has no
 // dynamic-HLS helpers, which is the part we need most, and it drags axios (~58 KB minified, a
 // second HTTP stack with its own abort handling) into the bundle for ~15 calls.
 
@@ -11,7 +11,7 @@ import { err, ok, type Result } from "../../common/result.js";
 import { buildAuthorization } from "./auth-header.js";
 
 // ---------------------------------------------------------------------------------------------
-// Public types: only the fields the app reads (jellyfin.md §1.5), validated on the way in.
+// Public types: only the fields the app reads, validated on the way in.
 
 export type JellyfinErrorKind = "unauthorized" | "unreachable" | "http" | "timeout" | "bad_response" | "aborted";
 
@@ -124,7 +124,7 @@ export interface MasterUrlOptions {
   readonly playSessionId: string;
   readonly audioStreamIndex?: number;
   readonly subtitleStreamIndex?: number;
-  /** Hls: text subtitles as a WebVTT rendition (relay mode). Encode: burned in (jellyfin.md §3.0). */
+  /** Hls: text subtitles as a WebVTT rendition (relay mode). Encode: burned in. */
   readonly subtitleMethod: "Hls" | "Encode";
   readonly preset: QualityPreset;
 }
@@ -166,7 +166,7 @@ const MAX_JSON_BYTES = 16 * 1024 * 1024;
 /** A 4 s 1080p segment at 6 Mbps is ~3 MB; leave room for high-bitrate stream copies. */
 const MAX_MEDIA_BYTES = 64 * 1024 * 1024;
 
-/** jellyfin.md §3.0 quality presets. */
+/** The quality presets a sharer picks from. */
 const PRESETS: Readonly<Record<QualityPreset, { maxWidth: number; videoBitRate: number }>> = {
   "480p": { maxWidth: 854, videoBitRate: 1_500_000 },
   "720p": { maxWidth: 1280, videoBitRate: 3_000_000 },
@@ -403,7 +403,7 @@ export class JellyfinClient {
   }
 
   /**
-   * The HLS master playlist URL, built by hand (jellyfin.md §3.0 step 2) rather than taken from
+   * The HLS master playlist URL, built by hand rather than taken from
    * `TranscodingUrl`, whose shape is not a documented contract. The token rides as `ApiKey` so
    * the relative child URIs inherit it, and `fetchMedia` then needs no header (no preflight).
    */
@@ -421,7 +421,7 @@ export class JellyfinClient {
       breakOnNonKeyFrames: true,
       allowVideoStreamCopy: true,
       allowAudioStreamCopy: true,
-      // `url()` drops only undefined, so stream index 0 survives (togetherfin lost it, §1.4).
+      // `url()` drops only undefined, so stream index 0 survives (togetherfin lost it).
       audioStreamIndex: options.audioStreamIndex,
       subtitleStreamIndex: options.subtitleStreamIndex,
       subtitleMethod: options.subtitleMethod,

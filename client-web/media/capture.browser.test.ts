@@ -36,7 +36,7 @@ describe("media capture", () => {
     return result.value;
   }
 
-  describe("constraints (spec §4.9)", () => {
+  describe("constraints", () => {
     it("sets no video constraint for unset optional prefs", () => {
       expect(cameraConstraints(defaultPrefs())).to.deep.equal({ video: {} });
       expect(screenConstraints(defaultPrefs())).to.deep.equal({ video: {}, audio: false });

@@ -1,13 +1,13 @@
-// Capturing camera, microphone and screen with the constraints of spec §4.9, and releasing them.
+// Capturing camera, microphone and screen with keks-meet's constraints, and releasing them.
 // Returns MediaStreams plus the `provide` info for them; knows nothing of peers or rooms
-// (shared/notes/style.md §5.1). Failures are results with a code the UI words, never thrown.
+// (the layering rule: client-web may use common, never the reverse). Failures are results with a code the UI words, never thrown.
 
 import { err, ok, type Result } from "../../common/result.js";
 import type { PrefValues } from "../../common/prefs/schema.js";
 import type { ProvideInfo } from "../../common/wire/packets.js";
 
 export interface CapturedMedia {
-  /** The stream to share; its id is the resource id (spec §3.4: the SDP carries it). */
+  /** The stream to share; its id is the resource id (the SDP carries it). */
   readonly stream: MediaStream;
   readonly info: ProvideInfo;
 }
@@ -27,7 +27,7 @@ export type MicrophonePrefs = Pick<
   "rnnoise" | "native_noise_suppression" | "echo_cancellation" | "auto_gain_control" | "microphone_gain"
 >;
 
-// ---- constraints (spec §4.9): only `ideal`, and only for prefs that are set --------------------
+// ---- constraints: only `ideal`, and only for prefs that are set --------------------
 
 /** Optional prefs left unset add no constraint at all, so the browser keeps its own default. */
 function videoConstraints(prefs: Pick<PrefValues, "video_fps" | "video_resolution">): MediaTrackConstraints {
@@ -115,7 +115,7 @@ export async function captureScreen(prefs: ScreenPrefs): Promise<Result<Captured
   if (!devices.ok) return devices;
   try {
     const stream = await devices.value.getDisplayMedia(screenConstraints(prefs));
-    // "video" even when the screen also carries audio: that is what keks-meet announces (§4.9).
+    // "video" even when the screen also carries audio: that is what keks-meet announces.
     return ok(captured(stream, "Screen", "video"));
   } catch (error) {
     return err(captureError(error));

@@ -1,8 +1,8 @@
-// Small still previews of a video stream (spec §3.8): every `rate` seconds the current frame,
+// Small still previews of a video stream: every `rate` seconds the current frame,
 // letterboxed into a `resolution`² square, as a `data:image/webp;base64,…` URL. Who receives them
 // is the caller's business; this module knows nothing of peers.
 //
-// Unlike keks-meet, previews end with their stream (§6 item 21): the returned stop function, or
+// Unlike keks-meet, previews end with their stream: the returned stop function, or
 // the video track ending, clears the timer and releases the video element.
 
 export interface PreviewOptions {

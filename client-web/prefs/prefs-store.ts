@@ -174,7 +174,7 @@ export interface ChangePrefHost {
 }
 
 /**
- * Defines `target.change_pref` on top of `store`: validated (unlike keks-meet, spec §4.4), never
+ * Defines `target.change_pref` on top of `store`: validated (unlike keks-meet), never
  * throws, logs a warning on bad input. `undefined`/`null` unset an optional pref. Returns the
  * function that removes it again.
  */

@@ -1,7 +1,7 @@
 // The relay's /config.json → what the page uses of it: the ICE servers and the Jellyfin servers
 // watch-together may contact. A missing or broken file means "no STUN/TURN" (peers on one
 // network still connect) and "any Jellyfin server" (the CSP still has the last word), not a page
-// that refuses to start (keks-meet stops booting, spec §1.3).
+// that refuses to start (keks-meet stops booting).
 
 interface ServerConfig {
   readonly webrtc?: { readonly ice_servers?: unknown };

@@ -3,7 +3,7 @@
 // on: the download URL, the file name and MIME type the response may carry, and flow-control sizes.
 // No DOM, no worker globals: both bundles import this file.
 //
-// Flow (one download; spec §3.6 describes keks-meet's unused design this replaces):
+// Flow (one download):
 //   page → worker (postMessage to the ServiceWorker, transferring a MessagePort): download-open
 //   worker → page (port): ready {path}  | refused {reason}
 //   page navigates itself to path; the worker answers that fetch with a streamed attachment

@@ -6,7 +6,7 @@
 // CREDIT_WINDOW_BYTES of it. Every other request is left alone (no respondWith: the network
 // answers as if there were no worker), so the app never depends on this worker for anything else.
 //
-// keks-meet's worker (spec §3.6, §6.16) called respondWith twice for downloads and after an await
+// keks-meet's worker called respondWith twice for downloads and after an await
 // for everything else, and the page clicked the link 100 ms after announcing it. Here respondWith
 // runs once, synchronously, inside the fetch event, and the page navigates only after `ready`.
 // The page need not be controlled by this worker: a navigation goes to the worker whose scope

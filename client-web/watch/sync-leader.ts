@@ -5,7 +5,7 @@
 import { encodeSyncMessage, parseSyncMessage, type SyncMessage } from "../../common/watch-together/sync-protocol.js";
 
 /**
- * "Wait for slow viewers" (jellyfin.md §3.2): a viewer stalled this long pauses the share until
+ * "Wait for slow viewers": a viewer stalled this long pauses the share until
  * every viewer has READY_AHEAD_S buffered, or HOLD_MAX_MS has passed (one viewer on a bad link
  * must not hold everyone forever).
  */

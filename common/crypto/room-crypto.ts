@@ -1,4 +1,4 @@
-// Room hash, room key and seal/open, exactly as keks-meet derives them (spec §2), on WebCrypto
+// Room hash, room key and seal/open, exactly as keks-meet derives them, on WebCrypto
 // only (browsers and Node ≥ 20 both have globalThis.crypto.subtle).
 //
 // The constant salts and the iteration count are keks-meet's and must not change: they are what
@@ -51,8 +51,7 @@ export async function deriveRoomKey(secret: string, extractable = false): Promis
 }
 
 /**
- * Both derivations, started together. Chromium measured no gain from the overlap (design-notes,
- * "Join latency"), but engines that run them in parallel do gain and none lose.
+ * Both derivations, started together. Chromium measured no gain from the overlap, but engines that run them in parallel do gain and none lose.
  */
 export async function deriveRoomSecrets(secret: string): Promise<RoomSecrets> {
   const [hash, key] = await Promise.all([deriveRoomHash(secret), deriveRoomKey(secret)]);
@@ -81,7 +80,7 @@ export interface OpenError {
   readonly message: string;
 }
 
-/** Opens a sealed string. Failure is a typed result — never a substituted `{}` (spec §6 item on decrypt). */
+/** Opens a sealed string. Failure is a typed result — never a substituted `{}`. */
 export async function open(key: CryptoKey, sealed: string): Promise<Result<string, OpenError>> {
   const bytes = base64ToBytes(sealed);
   if (!bytes) return err({ code: "bad_base64", message: "sealed message is not standard base64" });

@@ -1,5 +1,5 @@
 // Relay messages as they travel: a RelayMessage wrapped in `{sender, inner}` and sealed with the
-// room key (spec §2.5–2.6). Opening checks, in order: base64, AES-GCM, UTF-8, JSON shape, and that
+// room key. Opening checks, in order: base64, AES-GCM, UTF-8, JSON shape, and that
 // the sealed sender equals the id the relay stamped on the packet — the relay cannot re-attribute
 // a message because it cannot forge the inner id.
 

@@ -4,7 +4,7 @@
 // goes out through `send` and comes in through `handleSignal`.
 //
 // Three browser-harmless workarounds make it behave the same on werift
-// (shared/notes/node-webrtc.md): outgoing ICE candidates are held until the description they
+// (as werift needs it in Node): outgoing ICE candidates are held until the description they
 // belong to has been sent; `negotiationneeded` is coalesced (and replayed once stable, because
 // werift neither re-fires it after a rollback nor fires it only when stable); and every wire
 // object is built field by field, never passed through from the library.
@@ -24,7 +24,7 @@ export interface PeerSessionEvents extends Record<string, unknown> {
   /** connectionState changed; read `connectionState` for the value. */
   "connection-state": RTCPeerConnectionState;
   /**
-   * A remote track arrived in a stream whose id is the resource id (spec §3.1). May repeat for a
+   * A remote track arrived in a stream whose id is the resource id. May repeat for a
    * track already announced (werift repeats it on every renegotiation): listeners must be idempotent.
    */
   track: {
@@ -196,7 +196,7 @@ export class PeerSession {
 
   /**
    * addTrack after removeTrack adds a new m-section every time, so a camera toggled on and off
-   * grows the SDP without bound (keks-meet's stale transceivers, spec §6 item 20). Reuse a
+   * grows the SDP without bound (keks-meet's stale transceivers). Reuse a
    * transceiver we sent on before and that is now idle: same kind, no track, not stopped.
    */
   private reuseSender(track: MediaStreamTrack, stream: MediaStream): RTCRtpSender | undefined {

@@ -35,7 +35,7 @@ export interface RemoteResource {
   readonly state: RemoteResourceState;
   /** Set while active (tracks). */
   readonly stream: MediaStream | undefined;
-  /** Latest `data:image/…` preview the provider sent (spec §3.8). */
+  /** Latest `data:image/…` preview the provider sent. */
   readonly preview: string | undefined;
 }
 
@@ -156,7 +156,7 @@ export const MAX_LABEL_CHARS = 256;
  * in 64; more is a flood that every member's page would keep and list.
  */
 export const MAX_RESOURCES_PER_PEER = 64;
-/** Previews are 256² WebP of a few KiB (spec §3.8); far larger ones are not previews. */
+/** Previews are 256² WebP of a few KiB; far larger ones are not previews. */
 export const MAX_PREVIEW_CHARS = 256 * 1024;
 
 interface RemotePeer {
@@ -601,7 +601,7 @@ export class Room {
       });
     }
     const name = username.slice(0, MAX_NAME_CHARS);
-    // keks-meet re-sends identify freely (spec §6 item 12): only a real change is news.
+    // keks-meet re-sends identify freely: only a real change is news.
     if (name === peer.name) return;
     const previous = peer.name;
     peer.name = name;

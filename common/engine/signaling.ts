@@ -25,7 +25,7 @@ import { globalSocketFactory, silentLogger, SOCKET_OPEN, type Logger, type Socke
  */
 export type OutgoingMessage = RelayMessage | ((ownId: ClientId) => Promise<RelayMessage>);
 
-/** keks-meet's client keep-alive period (spec §8); the relay's idle timeout is sized against it. */
+/** keks-meet's client keep-alive period; the relay's idle timeout is sized against it. */
 export const PING_INTERVAL_MS = 30_000;
 
 export type DropReason = OpenRelayError | { readonly code: "unknown_sender" | "replayed" | "misdirected"; readonly message: string };
@@ -234,7 +234,7 @@ export class SignalingClient {
           this.events.emit("room-joined", { hash: this.pendingHash });
           return;
         }
-        // Own join always comes first (spec §1.6); a join before it belongs to no room of ours.
+        // Own join always comes first; a join before it belongs to no room of ours.
         if (this.joinedHash === null || this.memberIds.has(packet.id)) return;
         this.memberIds.add(packet.id);
         this.events.emit("peer-joined", { id: packet.id });

@@ -1,4 +1,4 @@
-// The room URL fragment: `#<secret>?<key>=<value>&…` (spec §4.2), parsed without keks-meet's
+// The room URL fragment: `#<secret>?<key>=<value>&…`, parsed without keks-meet's
 // bugs: we split on the first literal `?` *before* percent-decoding (so an encoded `%3F` in a
 // name stays part of the secret), and a stray `%` that is not an escape is kept as a literal
 // instead of throwing. Links made by keks-meet (`#My Room#abc`, browser-encoded) mean the same

@@ -17,7 +17,7 @@ describe("parsePrefText", () => {
     for (const text of ["", "2", "maybe", "truee", "y"]) expect(warningOf(parsePrefText("rnnoise", text)).code).toBe("bad_value");
   });
 
-  it("reads decimal numbers without parseInt truncation (spec §4.2)", () => {
+  it("reads decimal numbers without parseInt truncation", () => {
     expect(parsePrefText("microphone_gain", "1.5")).toEqual({ ok: true, value: 1.5 });
     expect(parsePrefText("microphone_gain", ".5")).toEqual({ ok: true, value: 0.5 });
     expect(parsePrefText("microphone_gain", "2.")).toEqual({ ok: true, value: 2 });

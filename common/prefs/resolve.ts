@@ -2,7 +2,7 @@
 // storage or passed in by code. Owns validation and the precedence link > stored > default;
 // knows nothing of where values are kept (client-web/prefs) or how they are shown. DOM-free.
 //
-// Unlike keks-meet (spec §4.2), numbers are not parseInt-truncated (`1.5` is not 1 and `12abc`
+// Unlike keks-meet, numbers are not parseInt-truncated (`1.5` is not 1 and `12abc`
 // is not 12), ranges are enforced on every path, and a bad value never reaches the app: it
 // yields a warning and the next source is used.
 
@@ -116,7 +116,7 @@ export function resolvePrefs(input: PrefInput): ResolvedPrefs {
   }
 
   for (const [key, text] of input.url) {
-    // keks-meet skips this key without a word (spec §4.2); links made for it may carry it.
+    // keks-meet skips this key without a word; links made for it may carry it.
     if (key === "prototype") continue;
     if (!isPrefKey(key)) {
       warnings.push({ key: clip(key), code: "unknown_key", message: `The link sets ${quote(key)}, which is not a setting; it was ignored.` });

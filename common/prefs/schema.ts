@@ -1,4 +1,4 @@
-// The one table of preferences (keks-meet's set, spec §4.3): type, default, range, whether the
+// The one table of preferences (keks-meet's set): type, default, range, whether the
 // settings panel shows it. Parsing, validation, storage, the settings panel and the README all
 // derive from this table. DOM-free.
 //

@@ -1,4 +1,4 @@
-// Offset between the viewer's clock and the sharer's, NTP-style (jellyfin.md §3.2). The viewer
+// Offset between the viewer's clock and the sharer's, NTP-style. The viewer
 // sends ping{t0}, the sharer answers pong{t0, t1 = receipt, t2 = reply}, the viewer notes t3.
 // If the two one-way delays were equal, offset = ((t1 − t0) + (t2 − t3)) / 2 exactly; its error
 // is half their difference, which is at most half the round trip. So the sample with the

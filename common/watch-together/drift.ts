@@ -1,4 +1,4 @@
-// The viewer's drift controller (jellyfin.md §3.2) as a pure function, run on every sharer
+// The viewer's drift controller as a pure function, run on every sharer
 // state and every 250 ms: where should the sharer be now, and how do we get our <video> there
 // without the viewer noticing? Small errors are absorbed by a slight playback-rate change
 // (pitch is preserved), large ones by a seek, which stutters but is the only way to jump.

@@ -1,4 +1,4 @@
-// The relay-mode media channel (jellyfin.md §3.2): one ordered, reliable RTCDataChannel per
+// The relay-mode media channel: one ordered, reliable RTCDataChannel per
 // viewer that carries nothing but media, so a segment in flight never delays a pause or seek on
 // the control channel.
 //
@@ -25,7 +25,7 @@ export const CHUNK_HEADER_BYTES = 8;
  * Payload bytes per binary frame, so that a whole frame (header included) is exactly 64 KiB.
  * Chromium advertises (and enforces) a 256 KiB max message, and other stacks (werift's default,
  * Firefox's older ones) accept 64 KiB; 64 KiB was also within 30% of 256 KiB's loopback
- * throughput (spec §3.2), so it is the interop-safe choice.
+ * throughput, so it is the interop-safe choice.
  */
 export const MEDIA_CHUNK_BYTES = 64 * 1024 - CHUNK_HEADER_BYTES;
 

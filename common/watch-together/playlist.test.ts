@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MAX_PLAYLIST_BYTES, MAX_PLAYLIST_URIS, rewritePlaylist, type MintUrl, type PlaylistKind, type RewriteOptions, type UriKind } from "./playlist.js";
 
-// Jellyfin-shaped playlists as the test fixture serves them (jellyfin.md §4.3), with the token
+// Jellyfin-shaped playlists as the test fixture serves them, with the token
 // in every URI as the sharer's client puts it there.
 const ITEM = "5d1f0e8a6c2b4b7e9a3d2c1b0a998877";
 const MS = "aa11bb22cc33dd44ee55ff6600778899";

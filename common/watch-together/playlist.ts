@@ -1,4 +1,4 @@
-// Rewrites the sharer's Jellyfin HLS playlists for peers (jellyfin.md §3.2, relay mode). Every
+// Rewrites the sharer's Jellyfin HLS playlists for peers. Every
 // URI is resolved against its playlist's URL and replaced by whatever opaque string `mint`
 // returns (`jfp2p://<share>/<n>`), and only the structural tags hls.js needs survive, rebuilt
 // from validated values: comments, unknown tags and attributes are dropped, so no server
@@ -69,7 +69,7 @@ export interface PlaylistError {
 /**
  * Largest playlist accepted. Jellyfin lists the whole runtime up front and each segment URI
  * echoes every transcoding parameter (device id, codecs, session, token …): about 500–900
- * bytes if it echoes our §3.0 master query (estimated; jellyfin.md marks the echo unverified).
+ * bytes if it echoes our master playlist query (estimated; whether Jellyfin echoes it is unverified).
  * A 3-hour film at 4 s segments is 2 700 segments, ~2.5 MB, so 1 MiB would refuse films
  * longer than about two hours. 16 MiB leaves room for
  * MAX_PLAYLIST_URIS such lines while still refusing a runaway response. (The rewritten output

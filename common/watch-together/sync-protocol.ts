@@ -1,4 +1,4 @@
-// Control and sync messages of a relay-mode share (jellyfin.md §3.2), on their own data channel
+// Control and sync messages of a relay-mode share, on their own data channel
 // so they never wait behind a segment on the media channel. JSON text, one message each:
 //
 //   sharer → viewer   meta    {share, title, durationS, master, epoch}  what is playing (again on item change)

@@ -1,4 +1,4 @@
-// Typed packets → the exact JSON text keks-meet sends (spec §1.5, §3.1). One key per packet.
+// Typed packets → the exact JSON text keks-meet sends. One key per packet.
 
 import type { ClientboundPacket, ClientId, RelayMessage, RelayOrder, ServerboundPacket } from "./packets.js";
 

@@ -1,4 +1,4 @@
-// The keks-meet wire contract (spec wire-protocol.md §1.5 and §3.1), field for field.
+// The keks-meet wire contract, field for field.
 // snake_case lives here and in parse/encode only; everything above common/wire is camelCase.
 //
 // Every packet on the wire is a JSON object with exactly one key (serde's externally tagged
@@ -8,7 +8,7 @@
 /** A connection id assigned by the relay. JSON integer, unique among live connections. */
 export type ClientId = number;
 
-/** 64 lowercase hex characters: what the relay sees of a room (spec §2.3). */
+/** 64 lowercase hex characters: what the relay sees of a room. */
 export type RoomHash = string;
 
 // ---------------------------------------------------------------------------------------------
@@ -29,7 +29,7 @@ export type ServerboundPacket =
 
 /**
  * Codes of the relay's `error` packet. This packet is a meshmeet extension: keks-meet clients
- * ignore unknown client-bound packets (spec §3.9), so sending it is harmless to them.
+ * ignore unknown client-bound packets, so sending it is harmless to them.
  */
 export type RelayErrorCode =
   | "malformed" // not JSON, not one known packet, or a field of the wrong type
@@ -76,7 +76,7 @@ export const TURN_CREDENTIALS_QUERY = "turn_credentials=1";
 export const MAX_TURN_URLS = 8;
 
 // ---------------------------------------------------------------------------------------------
-// Peer → peer, inside the sealed relay message (spec §3.1)
+// Peer → peer, inside the sealed relay message
 
 export type TrackKind = "audio" | "video";
 
@@ -151,7 +151,7 @@ export const RELAY_MESSAGE_TYPES: readonly RelayMessageType[] = [
   "preview",
 ];
 
-/** The plaintext that is sealed: `{"sender": id, "inner": RelayMessage}` (spec §2.5). */
+/** The plaintext that is sealed: `{"sender": id, "inner": RelayMessage}`. */
 /**
  * meshmeet's stamp inside the seal (keks-meet ignores the extra keys): a random id per relay
  * socket of the sender, a counter per message on it (from 1), and the recipient (null: everyone).
@@ -169,6 +169,6 @@ export interface RelayEnvelope {
   readonly order?: RelayOrder;
   /** One message per envelope when we send; a keks-meet web peer may put several keys in one. */
   readonly messages: readonly RelayMessage[];
-  /** Keys we do not know, kept for logging; keks-meet ignores them too (spec §3.9). */
+  /** Keys we do not know, kept for logging; keks-meet ignores them too. */
   readonly unknownKeys: readonly string[];
 }

@@ -1,7 +1,7 @@
 // Untrusted text → typed packets. The only place in meshmeet where network JSON is parsed.
 //
 // Written by hand rather than with a schema library: these checks sit on the relay's hot path
-// (every frame), they must follow serde's exact accept/reject rules of spec §1.5 (bare "ping",
+// (every frame), they must follow the exact accept/reject rules of keks-meet's serde server (bare "ping",
 // `{"join":{}}`, integer-only ids …), and common/ stays dependency-free so it runs anywhere.
 // Unknown payload fields are ignored (serde and keks-meet do the same); wrong types are errors
 // that say which field was wrong.
@@ -150,7 +150,7 @@ const RELAY_ERROR_CODES: ReadonlySet<string> = new Set<RelayErrorCode>([
 ]);
 
 /**
- * Unknown packet types come back as `unknown_type`; keks-meet ignores those (spec §3.9) and so
+ * Unknown packet types come back as `unknown_type`; keks-meet ignores those and so
  * should callers, quietly: a newer relay may send packets this client does not know yet.
  */
 export function parseClientbound(text: string): Result<ClientboundPacket, WireError> {

@@ -152,7 +152,7 @@ describe("a meeting of three", () => {
       expect(await image.getAttribute("src")).toMatch(/^data:image\/(webp|jpeg);base64,/);
     }
 
-    // Camera: ana shares; cy, who has not asked for it, sees a preview image (spec §3.8); bo asks
+    // Camera: ana shares; cy, who has not asked for it, sees a preview image; bo asks
     // to see it and gets frames.
     await control(ana, "Camera").click();
     const preview = tile(cy, "ana").getByRole("img", { name: "Preview of Camera from ana" });

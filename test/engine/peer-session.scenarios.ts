@@ -16,7 +16,7 @@ export interface ScenarioHost {
 
 export interface Scenario {
   readonly name: string;
-  /** Needs a real browser (werift cannot do it; see shared/notes/node-webrtc.md). */
+  /** Needs a real browser (werift cannot do it). */
   readonly browserOnly?: boolean;
   run(host: ScenarioHost, cleanup: (session: PeerSession) => void): Promise<void>;
 }
@@ -176,7 +176,7 @@ export const PEER_SESSION_SCENARIOS: readonly Scenario[] = [
     async run(host, keep) {
       const pair = makePair(host, keep);
       const seen = trackIds(pair.impolite);
-      // A control channel first: werift cannot open the first channel after media (node-webrtc.md).
+      // A control channel first: werift cannot open the first channel after media.
       const control = remoteChannel(pair.impolite, "control");
       pair.polite.createDataChannel("control");
       await control;

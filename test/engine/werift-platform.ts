@@ -1,4 +1,4 @@
-// werift 0.24.4 as the engine's RTCPeerConnection in Node (shared/notes/node-webrtc.md): the
+// werift 0.24.4 as the engine's RTCPeerConnection in Node: the
 // engine is typed against lib.dom, so the one cast to the DOM constructor type lives here.
 //
 // werift's ICE agent falls back to stun:stun.l.google.com:19302 when no STUN server is set, even

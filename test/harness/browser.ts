@@ -16,7 +16,7 @@ import { chromium, type Browser, type BrowserContext, type BrowserContextOptions
 export const E2E_COMMAND = "unshare -n scripts/netns-run.sh npx vitest run -c vitest.e2e.config.ts";
 
 /**
- * Switches for every launch (shared/notes/testing.md §1, §2.2), in chromium-flags.json so that
+ * Switches for every launch, in chromium-flags.json so that
  * web-test-runner.config.mjs launches the same way. `--no-sandbox` because we run as
  * root; the mDNS feature is disabled so candidates are plain 10.99.0.x addresses and Chromium sends
  * no multicast; the fake device/UI flags let getUserMedia/getDisplayMedia succeed headless.

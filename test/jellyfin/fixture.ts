@@ -1,6 +1,6 @@
 // TEST FIXTURE ONLY, never production code: a tiny HTTP server imitating the part of the Jellyfin
-// API meshmeet uses (jellyfin.md §4.2–4.4), so client and relay tests run without a real Jellyfin
-// (none can be installed here, §4.1). Same paths, parameter and JSON field names as Jellyfin,
+// API meshmeet uses, so client and relay tests run without a real Jellyfin
+// (none can be installed here). Same paths, parameter and JSON field names as Jellyfin,
 // only the fields our client reads. Media is real: ffmpeg output generated once per process.
 // Jellyfin's own routing and query binding are case-insensitive, so this server matches both
 // case-insensitively too.
@@ -85,7 +85,7 @@ const QUICK_CONNECT_CODE = "123456";
 const SUBTITLE_INDEX = "2";
 
 // ---------------------------------------------------------------------------------------------
-// Media, generated once per process (§4.4) and shared by every fixture in it. The directory goes
+// Media, generated once per process and shared by every fixture in it. The directory goes
 // when the last fixture using it closes: vitest ends its worker processes without an "exit"
 // event, so the exit hook alone leaked one directory per test file. The hook stays as the last
 // resort for runs that never reach close().
@@ -143,14 +143,14 @@ async function generateMedia(): Promise<FixtureMedia> {
 }
 
 /**
- * jellyfin.md §4.4 makes 10 s; 30 s leaves an end-to-end test room to join, settle, measure
+ * The plan was 10 s; 30 s leaves an end-to-end test room to join, settle, measure
  * drift, pause and seek before the video ends (still only about 1.2 MB of segments).
  */
 const MEDIA_SECONDS = 30;
 
 async function generateInto(dir: string): Promise<FixtureMedia> {
   const lavfi = (spec: string) => ["-f", "lavfi", "-i", spec];
-  // Run inside `dir` with relative names, exactly as the §4.4 command, so the playlists ffmpeg
+  // Run inside `dir` with relative names, exactly as the generating command, so the playlists ffmpeg
   // writes hold plain file names.
   const inDir = { cwd: dir };
   await run("ffmpeg", [
@@ -222,7 +222,7 @@ function parseAttributes(list: string): Record<string, string> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Library data (§4.2)
+// Library data
 
 interface LibraryItem {
   readonly Id: string;
@@ -630,7 +630,7 @@ class FixtureServer {
     sendPlaylist(c.res, lines);
   }
 
-  /** Only the fMP4 media of §4.4 is generated, so TS segment requests are refused outright. */
+  /** Only fMP4 media is generated, so TS segment requests are refused outright. */
   private isFmp4(c: Context): boolean {
     const container = c.q("segmentContainer")?.toLowerCase() ?? "mp4";
     if (container === "mp4") return true;
@@ -722,7 +722,7 @@ function queryValue(url: URL, name: string): string | undefined {
   return undefined;
 }
 
-/** Every way Jellyfin accepts a token (§1.2), header forms first. */
+/** Every way Jellyfin accepts a token, header forms first. */
 function tokenOf(req: IncomingMessage, url: URL): string | undefined {
   for (const header of ["authorization", "x-emby-authorization"]) {
     const value = headerValue(req, header);

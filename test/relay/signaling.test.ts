@@ -1,4 +1,4 @@
-// The signaling protocol over real sockets: spec §1.6–1.7 with the bugs of §6 fixed.
+// The signaling protocol over real sockets: keks-meet's rules, with its known bugs fixed.
 
 import { afterEach, describe, expect, it } from "vitest";
 import type { ClientboundPacket } from "../../common/wire/packets.js";

@@ -1,4 +1,4 @@
-// Keeps the layering of the tree true (shared/notes/style.md §5.1): client-web → common ← server,
+// Keeps the layering of the tree true: client-web → common ← server,
 // common is DOM-free and Node-free so it runs unchanged in browsers and in Node, and inside
 // common the wire and crypto layers never reach up into the engine.
 

@@ -122,7 +122,7 @@ export class FileReceiver {
     const resume = options.resume;
     this.accepted = this.written = resume?.bytesWritten ?? 0;
     this.hash = resume ? resume.hash.clone() : (options.sha256 ?? inThreadSha256)();
-    // keks-meet bug 15 (spec §6): Blobs are read asynchronously and can overtake `end`.
+    // keks-meet bug 15: Blobs are read asynchronously and can overtake `end`.
     this.channel.binaryType = "arraybuffer";
     this.channel.addEventListener("message", this.onMessage);
     this.channel.addEventListener("close", this.onClose);

@@ -2,7 +2,7 @@
 // the encode/parse of the few text messages. Owns no state and touches no channel; the sender
 // and receiver state machines live in file-sender.ts and file-receiver.ts.
 //
-// Protocol (one RTCDataChannel per request, labelled with the resource id; spec §3.5):
+// Protocol (one RTCDataChannel per request, labelled with the resource id):
 //
 //   keks-meet base (what keks-meet web and rift speak):
 //     sender → receiver   binary messages: the file's bytes, in order, from byte 0
@@ -35,7 +35,7 @@ import { err, ok, type Result } from "../../result.js";
 
 /**
  * Largest binary message we send to a meshmeet receiver. 64 KiB matched or beat 16 and 256 KiB
- * in every Chromium run of testing.md §2.3 and is werift's default maxMessageSize; it is always
+ * in every Chromium run we measured and is werift's default maxMessageSize; it is always
  * capped further by the remote's maxMessageSize (werift 65536, Chromium 262144).
  */
 export const CHUNK_BYTES = 64 * 1024;
@@ -48,14 +48,14 @@ export const CHUNK_BYTES = 64 * 1024;
 export const KEKS_CHUNK_BYTES = 32 * 1024;
 
 /**
- * Pause sending while `bufferedAmount` is above this (testing.md §2.3: pause above
- * max(4 × chunk, 1 MiB)). Far below Chromium's ~16 MiB send-queue limit, where `send` throws
- * (design-notes §3.2), yet deep enough to keep the SCTP pipe full at loopback rates.
+ * Pause sending while `bufferedAmount` is above this (measured here: pause above
+ * max(4 × chunk, 1 MiB)). Far below Chromium's ~16 MiB send-queue limit, where `send` throws,
+ * yet deep enough to keep the SCTP pipe full at loopback rates.
  */
 export const HIGH_WATER_BYTES = 1024 * 1024;
 
 /**
- * `bufferedAmountLowThreshold`: resume when the buffer has drained to this (testing.md §2.3:
+ * `bufferedAmountLowThreshold`: resume when the buffer has drained to this (measured here:
  * max(chunk, 256 KiB)). Refilling from 256 KiB rather than from 0 keeps the pipe from running dry
  * while our next `read` resolves.
  */
@@ -78,7 +78,7 @@ export const MAX_PENDING_WRITE_BYTES = 64 * 1024 * 1024;
 
 /**
  * After `end`, how long a sender waits for the receiver to close, measured from the last drop in
- * `bufferedAmount`. rift never closes as a receiver (spec §5.2), so without a limit the channel
+ * `bufferedAmount`. rift never closes as a receiver, so without a limit the channel
  * would stay open for ever.
  */
 export const FINISH_TIMEOUT_MS = 30_000;
