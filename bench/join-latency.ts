@@ -10,15 +10,12 @@ import { randomRoomSecret } from "../common/prefs/fragment.js";
 import { loadConfig } from "../server/config.js";
 import { createRelay } from "../server/create-relay.js";
 import { closeAll, launchBrowser, openPage } from "../test/harness/browser.js";
+import { percentile } from "./percentile.js";
 import type { Benchmark, Figure } from "./types.js";
 
 const STATIC_ROOT = fileURLToPath(new URL("../dist/public/", import.meta.url));
 const RUNS = 9;
 
-function percentile(sorted: readonly number[], p: number): number {
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[index] ?? Number.NaN;
-}
 
 async function oneRun(browser: Browser, origin: string): Promise<number> {
   const secret = randomRoomSecret();

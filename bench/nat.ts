@@ -18,6 +18,7 @@ import type { Browser, Page } from "playwright-core";
 import { startCoturn, type Coturn } from "../test/harness/coturn.js";
 import { joinRoom, launchInHome, peerTile, startLabRelay, type LabRelay } from "../test/harness/lab-meeting.js";
 import { createNatLab, type NatLab } from "../test/harness/nat-lab.js";
+import { percentile } from "./percentile.js";
 import type { Benchmark, Figure } from "./types.js";
 
 const RUNS = 10;
@@ -36,10 +37,6 @@ const TOPOLOGIES: ReadonlyArray<readonly [string, Home, Home]> = [
   ["udp_blocked", "coneC", "blocked"],
 ];
 
-function percentile(sorted: readonly number[], p: number): number {
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[index] ?? Number.NaN;
-}
 
 /** ms from the newcomer's navigation to the first remote frame, or null when none came in time. */
 async function oneRun(sender: Browser, newcomer: Browser, origin: string): Promise<number | null> {
