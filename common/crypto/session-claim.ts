@@ -7,16 +7,14 @@
 // one: a member cannot take over another's tile by replaying what it was sent.
 //
 // The signed text names the room (its public hash) and the id, so a claim made in one room or
-// under one id does not carry over. ECDSA over SHA-256 in WebCrypto's raw (IEEE P1363) form: 64
-// bytes, the public key as the 65-byte uncompressed point. Both travel as standard base64.
+// under one id does not carry over (ECDSA P-256, see ecdsa-p256.ts).
 
 import type { ClientId } from "../wire/packets.js";
-import { base64ToBytes, bytesToBase64, utf8Encode } from "./encoding.js";
+import { utf8Encode } from "./encoding.js";
+import { exportPublicKey, generateSigningPair, P256_PUBLIC_KEY_BYTES, P256_SIGNATURE_BYTES, signText, verifyText } from "./ecdsa-p256.js";
 
-const ALGORITHM = { name: "ECDSA", namedCurve: "P-256" } as const;
-const SIGNATURE = { name: "ECDSA", hash: "SHA-256" } as const;
-export const SESSION_KEY_BYTES = 65;
-export const SESSION_PROOF_BYTES = 64;
+export const SESSION_KEY_BYTES = P256_PUBLIC_KEY_BYTES;
+export const SESSION_PROOF_BYTES = P256_SIGNATURE_BYTES;
 
 /** What the signature covers: a fixed label, the room's public hash and the speaker's client id. */
 function claimText(roomHash: string, clientId: ClientId): Uint8Array<ArrayBuffer> {
@@ -32,8 +30,8 @@ export interface SessionClaim {
 
 /** A new key pair for this page's stay in a room. */
 export async function createSessionClaim(subtle: SubtleCrypto = crypto.subtle): Promise<SessionClaim> {
-  const pair = await subtle.generateKey(ALGORITHM, false, ["sign", "verify"]);
-  const key = bytesToBase64(new Uint8Array(await subtle.exportKey("raw", pair.publicKey)));
+  const pair = await generateSigningPair(subtle);
+  const key = await exportPublicKey(pair.publicKey, subtle);
   // One signature per id: identify goes to every member, and again on each rename.
   const proofs = new Map<string, Promise<string>>();
   return {
@@ -42,7 +40,7 @@ export async function createSessionClaim(subtle: SubtleCrypto = crypto.subtle): 
       const at = `${roomHash}\n${clientId}`;
       let proof = proofs.get(at);
       if (!proof) {
-        proof = subtle.sign(SIGNATURE, pair.privateKey, claimText(roomHash, clientId)).then((signature) => bytesToBase64(new Uint8Array(signature)));
+        proof = signText(pair.privateKey, claimText(roomHash, clientId), subtle);
         proofs.set(at, proof);
       }
       return proof;
@@ -51,15 +49,6 @@ export async function createSessionClaim(subtle: SubtleCrypto = crypto.subtle): 
 }
 
 /** Whether `proof` is `key`'s signature for speaking as `clientId` in the room with `roomHash`. */
-export async function verifySessionClaim(key: string, proof: string, roomHash: string, clientId: ClientId, subtle: SubtleCrypto = crypto.subtle): Promise<boolean> {
-  const keyBytes = base64ToBytes(key);
-  const proofBytes = base64ToBytes(proof);
-  if (keyBytes?.length !== SESSION_KEY_BYTES || proofBytes?.length !== SESSION_PROOF_BYTES) return false;
-  try {
-    const publicKey = await subtle.importKey("raw", keyBytes, ALGORITHM, false, ["verify"]);
-    return await subtle.verify(SIGNATURE, publicKey, proofBytes, claimText(roomHash, clientId));
-  } catch {
-    // Not a point on the curve: a forged or mangled key, which proves nothing.
-    return false;
-  }
+export function verifySessionClaim(key: string, proof: string, roomHash: string, clientId: ClientId, subtle: SubtleCrypto = crypto.subtle): Promise<boolean> {
+  return verifyText(key, proof, claimText(roomHash, clientId), subtle);
 }

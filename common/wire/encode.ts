@@ -44,8 +44,18 @@ export function encodeClientbound(packet: ClientboundPacket): string {
 function relayPayload(message: RelayMessage): [string, unknown] {
   switch (message.type) {
     case "identify":
-      // The claim's fields are left out when absent, so a plain identify is byte-identical to keks-meet's.
-      return ["identify", { username: message.username, session_key: message.claim?.key, session_proof: message.claim?.proof }];
+      // The extensions' fields are left out when absent, so a plain identify is byte-identical to keks-meet's.
+      return [
+        "identify",
+        {
+          username: message.username,
+          session_key: message.claim?.key,
+          session_proof: message.claim?.proof,
+          identity_key: message.identity?.key,
+          identity_fingerprints: message.identity?.fingerprints,
+          identity_proof: message.identity?.proof,
+        },
+      ];
     case "chat":
       return ["chat", message.content];
     case "provide": {

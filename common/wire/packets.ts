@@ -109,6 +109,19 @@ export interface SessionClaimFields {
   readonly proof: string;
 }
 
+/**
+ * A meshmeet extension of identify (on the wire `identity_key`, `identity_fingerprints`,
+ * `identity_proof`; keks-meet ignores them): our long-lived identity key and its signature over
+ * the DTLS fingerprints of our side of the one connection with the recipient, the room hash and
+ * our client id (common/crypto/identity-key.ts). Sent only to that peer, once per connection.
+ */
+export interface IdentityFields {
+  readonly key: string;
+  /** Normalised, sorted (common/wire/dtls-fingerprints.ts). */
+  readonly fingerprints: readonly string[];
+  readonly proof: string;
+}
+
 export type ChatContent = { readonly text: string } | { readonly image: string };
 
 export type RelayMessage =
@@ -119,7 +132,7 @@ export type RelayMessage =
    * a new client id after a relay reconnect, and keep the peer connection they have with us; a
    * copy sent from any other id proves nothing.
    */
-  | { readonly type: "identify"; readonly username: string; readonly claim?: SessionClaimFields }
+  | { readonly type: "identify"; readonly username: string; readonly claim?: SessionClaimFields; readonly identity?: IdentityFields }
   | { readonly type: "chat"; readonly content: ChatContent }
   | { readonly type: "provide"; readonly info: ProvideInfo }
   | { readonly type: "provide_stop"; readonly id: string }

@@ -287,10 +287,33 @@ describe("relay envelopes", () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it("takes the identity fields whole or not at all, with a clear error", () => {
+    const key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    const proof = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==";
+    const fingerprint = "sha-256 AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB";
+    const identify = (fields: Record<string, unknown>) => parseEnvelope(JSON.stringify({ sender: 1, inner: { identify: { username: "ana", ...fields } } }));
+    expect(identify({ identity_key: key, identity_fingerprints: [fingerprint], identity_proof: proof })).toMatchObject({
+      ok: true,
+      value: { messages: [{ type: "identify", identity: { key, fingerprints: [fingerprint], proof } }] },
+    });
+    for (const [fields, field] of [
+      [{ identity_key: key, identity_fingerprints: [fingerprint] }, "identity_proof"],
+      [{ identity_key: key.slice(4), identity_fingerprints: [fingerprint], identity_proof: proof }, "identity_key"],
+      [{ identity_key: key, identity_fingerprints: [], identity_proof: proof }, "identity_fingerprints"],
+      [{ identity_key: key, identity_fingerprints: ["sha-256 zz"], identity_proof: proof }, "identity_fingerprints"],
+      [{ identity_key: key, identity_fingerprints: Array(9).fill(fingerprint), identity_proof: proof }, "identity_fingerprints"],
+    ] as const) {
+      const result = identify(fields);
+      expect(result.ok).toBe(false);
+      if (!result.ok) expect(result.error.message).toContain(field);
+    }
+  });
+
   it("round-trips every message kind through encodeEnvelope", () => {
     const messages: RelayMessage[] = [
       { type: "identify", username: "ana" },
       { type: "identify", username: "ana", claim: { key: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", proof: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==" } },
+      { type: "identify", username: "ana", identity: { key: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", fingerprints: ["sha-256 AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB"], proof: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==" } },
       { type: "chat", content: { text: "hi" } },
       { type: "chat", content: { image: "data:image/png;base64,AA==" } },
       { type: "provide", info: { id: "a", kind: "track", trackKind: "audio", label: "Microphone" } },

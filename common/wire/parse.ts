@@ -7,19 +7,23 @@
 // that say which field was wrong.
 
 import { base64ToBytes } from "../crypto/encoding.js";
+import { P256_PUBLIC_KEY_BYTES, P256_SIGNATURE_BYTES } from "../crypto/ecdsa-p256.js";
 import { SESSION_KEY_BYTES, SESSION_PROOF_BYTES } from "../crypto/session-claim.js";
+import { FINGERPRINT_PATTERN, MAX_FINGERPRINTS } from "./dtls-fingerprints.js";
 import { err, ok, type Result } from "../result.js";
 import type {
   ChatContent,
   ClientboundPacket,
   ClientId,
   IceCandidateInfo,
+  IdentityFields,
   ProvideInfo,
   RelayEnvelope,
   RelayErrorCode,
   RelayMessage,
   RelayOrder,
   RoomHash,
+  SessionClaimFields,
   ServerboundPacket,
 } from "./packets.js";
 import { MAX_TURN_URLS } from "./packets.js";
@@ -305,21 +309,57 @@ function parseIceCandidate(payload: unknown): Result<IceCandidateInfo, WireError
   });
 }
 
+const absent = (value: unknown): boolean => value === undefined || value === null;
+
+// Only the shapes here; whether a proof holds for its sender is the Room's check.
+function parseSessionClaim(payload: JsonObject): Result<SessionClaimFields | undefined, WireError> {
+  const { session_key: key, session_proof: proof } = payload;
+  if (absent(key) && absent(proof)) return ok(undefined);
+  if (typeof key !== "string" || base64ToBytes(key)?.length !== SESSION_KEY_BYTES) {
+    return bad(`identify.session_key must be base64 of ${SESSION_KEY_BYTES} bytes`);
+  }
+  if (typeof proof !== "string" || base64ToBytes(proof)?.length !== SESSION_PROOF_BYTES) {
+    return bad(`identify.session_proof must be base64 of ${SESSION_PROOF_BYTES} bytes`);
+  }
+  return ok({ key, proof });
+}
+
+function parseIdentity(payload: JsonObject): Result<IdentityFields | undefined, WireError> {
+  const { identity_key: key, identity_fingerprints: fingerprints, identity_proof: proof } = payload;
+  if (absent(key) && absent(fingerprints) && absent(proof)) return ok(undefined);
+  if (typeof key !== "string" || base64ToBytes(key)?.length !== P256_PUBLIC_KEY_BYTES) {
+    return bad(`identify.identity_key must be base64 of ${P256_PUBLIC_KEY_BYTES} bytes`);
+  }
+  if (typeof proof !== "string" || base64ToBytes(proof)?.length !== P256_SIGNATURE_BYTES) {
+    return bad(`identify.identity_proof must be base64 of ${P256_SIGNATURE_BYTES} bytes`);
+  }
+  if (
+    !Array.isArray(fingerprints) ||
+    fingerprints.length === 0 ||
+    fingerprints.length > MAX_FINGERPRINTS ||
+    !fingerprints.every((entry): entry is string => typeof entry === "string" && FINGERPRINT_PATTERN.test(entry))
+  ) {
+    return bad(`identify.identity_fingerprints must be 1 to ${MAX_FINGERPRINTS} fingerprints ("sha-256 AB:CD:…")`);
+  }
+  return ok({ key, fingerprints, proof });
+}
+
 function parseRelayEntry(key: string, payload: unknown): Result<RelayMessage, WireError> | undefined {
   switch (key) {
     case "identify": {
       if (!isObject(payload)) return bad("identify must be an object");
-      const { username, session_key: key, session_proof: proof } = payload;
+      const { username } = payload;
       if (typeof username !== "string") return bad("identify.username must be a string");
-      if ((key === undefined || key === null) && (proof === undefined || proof === null)) return ok({ type: "identify", username });
-      // Only the shape here; whether the proof holds for the sender is the Room's check.
-      if (typeof key !== "string" || base64ToBytes(key)?.length !== SESSION_KEY_BYTES) {
-        return bad(`identify.session_key must be base64 of ${SESSION_KEY_BYTES} bytes`);
-      }
-      if (typeof proof !== "string" || base64ToBytes(proof)?.length !== SESSION_PROOF_BYTES) {
-        return bad(`identify.session_proof must be base64 of ${SESSION_PROOF_BYTES} bytes`);
-      }
-      return ok({ type: "identify", username, claim: { key, proof } });
+      const claim = parseSessionClaim(payload);
+      if (!claim.ok) return claim;
+      const identity = parseIdentity(payload);
+      if (!identity.ok) return identity;
+      return ok({
+        type: "identify",
+        username,
+        ...(claim.value ? { claim: claim.value } : {}),
+        ...(identity.value ? { identity: identity.value } : {}),
+      });
     }
     case "chat": {
       const content = parseChat(payload);
