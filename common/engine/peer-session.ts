@@ -13,6 +13,7 @@
 // collision); keks-meet peers have no such role, and browsers' implicit rollback covers them.
 
 import { Emitter } from "../events.js";
+import { dtlsFingerprints, sameFingerprints } from "../wire/dtls-fingerprints.js";
 import type { IceCandidateInfo, RelayMessage } from "../wire/packets.js";
 import { connectionPathFromStats, pathChanged, type ConnectionPath, type StatsLike } from "./connection-path.js";
 import { IceDiagnosis, type IceFailureCause, type IceServerSummary } from "./ice-diagnosis.js";
@@ -41,6 +42,14 @@ export interface PeerSessionEvents extends Record<string, unknown> {
   path: ConnectionPath | undefined;
   /** The connection failed; read `failure` for the likely cause. Cleared (undefined) once connected. */
   failure: IceFailureCause | undefined;
+  /** The DTLS fingerprints of either side's description changed; read `fingerprints`. */
+  fingerprints: DescribedFingerprints;
+}
+
+/** The DTLS certificate fingerprints each side's description announces; undefined before it is set. */
+export interface DescribedFingerprints {
+  readonly local: readonly string[] | undefined;
+  readonly remote: readonly string[] | undefined;
 }
 
 /**
@@ -100,6 +109,7 @@ export class PeerSession {
   private recoveryTimer: ReturnType<typeof setTimeout> | undefined;
   /** ICE restarts since the connection last worked; indexes ICE_RECOVERY.retryDelaysMs. */
   private restartsWithoutSuccess = 0;
+  private fingerprintsValue: DescribedFingerprints = { local: undefined, remote: undefined };
 
   constructor(options: PeerSessionOptions) {
     this.polite = options.polite;
@@ -149,6 +159,10 @@ export class PeerSession {
   }
 
   /** Why the connection failed, while it is failed. */
+  get fingerprints(): DescribedFingerprints {
+    return this.fingerprintsValue;
+  }
+
   get failure(): IceFailureCause | undefined {
     return this.failureValue;
   }
@@ -375,6 +389,7 @@ export class PeerSession {
       this.negotiationWanted = false;
       this.holdingCandidates = true;
       await this.pc.setLocalDescription();
+      this.noteFingerprints();
       const description = this.pc.localDescription;
       if (!description || description.type !== "offer") return;
       await this.send({ type: "offer", sdp: description.sdp });
@@ -390,6 +405,7 @@ export class PeerSession {
         return;
       }
       await pc.setRemoteDescription(description);
+      this.noteFingerprints();
       await this.flushRemoteCandidates();
       return;
     }
@@ -415,10 +431,29 @@ export class PeerSession {
       if (pc.signalingState === "have-remote-offer") await pc.setRemoteDescription({ type: "rollback" });
       throw error;
     }
+    this.noteFingerprints();
     const answer = pc.localDescription;
     if (!answer || answer.type !== "answer") return;
     await this.send({ type: "answer", sdp: answer.sdp });
     this.releaseCandidates();
+  }
+
+  /**
+   * Reads the fingerprints of both current descriptions (a rollback leaves the last ones: the
+   * certificates of a connection never change) and says so when they did.
+   */
+  private noteFingerprints(): void {
+    const read = (description: RTCSessionDescription | null, previous: readonly string[] | undefined) => {
+      const found = description ? dtlsFingerprints(description.sdp) : [];
+      return found.length > 0 ? found : previous;
+    };
+    const before = this.fingerprintsValue;
+    const local = read(this.pc.localDescription, before.local);
+    const remote = read(this.pc.remoteDescription, before.remote);
+    const same = (a: readonly string[] | undefined, b: readonly string[] | undefined) => (a && b ? sameFingerprints(a, b) : a === b);
+    if (same(local, before.local) && same(remote, before.remote)) return;
+    this.fingerprintsValue = { local, remote };
+    this.events.emit("fingerprints", this.fingerprintsValue);
   }
 
   private async applyCandidate(candidate: IceCandidateInfo): Promise<void> {

@@ -13,8 +13,11 @@
 
 import { deriveRoomSecrets, type RoomSecrets } from "../crypto/room-crypto.js";
 import { Emitter } from "../events.js";
+import { createIdentityPair, identityFromPair, verifyIdentityProof, type IdentityKey } from "../crypto/identity-key.js";
+import { safetyCode } from "../crypto/safety-code.js";
 import { createSessionClaim, verifySessionClaim, type SessionClaim } from "../crypto/session-claim.js";
-import type { ChatContent, ClientId, ProvideInfo, RelayMessage, SessionClaimFields } from "../wire/packets.js";
+import { sameFingerprints } from "../wire/dtls-fingerprints.js";
+import type { ChatContent, ClientId, IdentityFields, ProvideInfo, RelayMessage, SessionClaimFields } from "../wire/packets.js";
 import { MAX_FILE_BYTES } from "./file-transfer/protocol.js";
 import type { ConnectionPath } from "./connection-path.js";
 import { summarizeIceServers, type IceFailureCause, type IceServerSummary } from "./ice-diagnosis.js";
@@ -56,7 +59,24 @@ export interface PeerView {
    * whose messages a hostile relay could replay or re-target unnoticed.
    */
   readonly unprotected?: boolean;
+  /** Their identity key and whether it is bound to our connection; undefined while they sent none. */
+  readonly identity?: PeerIdentity | undefined;
   readonly resources: ReadonlyMap<string, RemoteResource>;
+}
+
+/**
+ * A peer's long-lived identity key as it reached us, and what our connection with them says of
+ * it (common/crypto/identity-key.ts):
+ * - `pending`: no connection yet, or its descriptions are still being exchanged;
+ * - `bound`: they signed the very certificates our connection's remote description names, so
+ *   the far end of the connection holds this key; `safetyCode` is what both sides show;
+ * - `mismatch`: the signature does not hold, or covers other certificates than the connection
+ *   has: something between us rewrote the signaling. No code is shown for such a connection.
+ */
+export interface PeerIdentity {
+  readonly key: string;
+  readonly binding: "pending" | "bound" | "mismatch";
+  readonly safetyCode: string | undefined;
 }
 
 /** Something we offer. Tracks: the MediaStream id is the resource id. Channels: see `openChannel`. */
@@ -76,7 +96,7 @@ export interface LocalResource {
   ) => void;
 }
 
-export type RoomProblemCode = "relay-refused" | "send-failed" | "negotiation-failed" | "message-dropped" | "bad-offer" | "bad-claim" | "chat-too-large" | "request-refused";
+export type RoomProblemCode = "relay-refused" | "send-failed" | "negotiation-failed" | "message-dropped" | "bad-offer" | "bad-claim" | "chat-too-large" | "request-refused" | "identity-mismatch";
 
 export interface RoomEvents extends Record<string, unknown> {
   /** Anything in the snapshot changed. */
@@ -120,7 +140,19 @@ export interface RoomOptions {
   readonly autoRequest?: (info: ProvideInfo) => boolean;
   /** Pre-derived secrets (e.g. started before the UI loaded). */
   readonly secrets?: Promise<RoomSecrets>;
+  /**
+   * This browser's long-lived identity (the web client keeps it in IndexedDB). Without one, the
+   * Room makes a key for its own lifetime: peers can still compare safety codes, but cannot
+   * recognise us in a later meeting.
+   */
+  readonly identity?: IdentityKey | Promise<IdentityKey>;
 }
+
+/**
+ * The label of the data channel `connect()` opens to bring up a connection with nothing to
+ * send yet (so that its safety code can be compared). The other side leaves it be, unseen.
+ */
+export const CONNECT_CHANNEL_LABEL = "meshmeet-connect";
 
 /** How long a peer the relay lost keeps its tile and connection while we wait for it to return. */
 export const AWAY_GRACE_MS = 45_000;
@@ -167,6 +199,13 @@ interface RemotePeer {
   sessionKey: string | undefined;
   /** It sent something without meshmeet's replay stamp: another client, such as keks-meet. */
   unstamped: boolean;
+  /** Their latest identity fields and whether the signature held for the id they came under. */
+  identityClaim: (IdentityFields & { readonly signed: boolean }) | undefined;
+  trust: PeerIdentity | undefined;
+  /** Bumped on every trust recomputation, so that a slower, older one does not win. */
+  trustRound: number;
+  /** The local fingerprints we last sent our identity for on this peer's connection. */
+  identitySentFor: string | undefined;
   presence: "present" | "away";
   awayTimer: ReturnType<typeof setTimeout> | undefined;
   session: PeerSession | undefined;
@@ -179,6 +218,8 @@ export class Room {
   readonly events: Emitter<RoomEvents>;
   /** Ours for the life of this Room; tells peers it is still us after a reconnect. */
   private readonly claim: Promise<SessionClaim | undefined>;
+  /** This browser's identity key (see RoomOptions.identity); undefined where WebCrypto lacks ECDSA. */
+  private readonly identityKey: Promise<IdentityKey | undefined>;
   /** The room's public hash, once derived: what session claims are signed for. */
   private roomHash: string | undefined;
   private readonly link: RelayLink;
@@ -204,6 +245,10 @@ export class Room {
     this.claim = createSessionClaim().catch((error: unknown) => {
       // Without ECDSA we still meet people; we only cannot be recognised after a reconnect.
       this.log("warn", "no session key: peers will not recognise this page after a reconnect", { error: String(error) });
+      return undefined;
+    });
+    this.identityKey = Promise.resolve(options.identity ?? createIdentityPair().then((pair) => identityFromPair(pair))).catch((error: unknown) => {
+      this.log("warn", "no identity key: peers cannot verify this page", { error: String(error) });
       return undefined;
     });
     // The socket opens now; the join waits for the secrets, our name and the ICE configuration,
@@ -264,6 +309,7 @@ export class Room {
       path: peer.session?.path,
       failure: peer.session?.failure,
       unprotected: peer.unstamped,
+      identity: peer.trust,
       resources: new Map([...peer.resources].map(([id, r]) => [id, { ...r }])),
     }));
   }
@@ -313,7 +359,24 @@ export class Room {
     return this.peers.get(key)?.session?.connection;
   }
 
+  /** Our identity's public key, once ready: what peers remember us by. */
+  async ownIdentityKey(): Promise<string | undefined> {
+    return (await this.identityKey)?.publicKey;
+  }
+
   // ---- intents ------------------------------------------------------------------------------
+
+  /**
+   * Opens a connection to `key` if there is none (connections otherwise open only when something
+   * is requested), so that its safety code can be compared before anything is shared.
+   */
+  connect(key: PeerKey): void {
+    const peer = this.peers.get(key);
+    if (!peer || peer.session) return;
+    const channel = this.ensureSession(peer).createDataChannel(CONNECT_CHANNEL_LABEL);
+    // The channel only makes the connection negotiate; once open it has done its job.
+    channel.addEventListener("open", () => channel.close());
+  }
 
   /** Offers a resource to everyone now in the room and everyone who joins later. */
   provide(resource: LocalResource): void {
@@ -506,6 +569,10 @@ export class Room {
       name: undefined,
       sessionKey,
       unstamped: false,
+      identityClaim: undefined,
+      trust: undefined,
+      trustRound: 0,
+      identitySentFor: undefined,
       presence: "present",
       awayTimer: undefined,
       session: undefined,
@@ -553,6 +620,7 @@ export class Room {
   private dispatch(peer: RemotePeer, message: RelayMessage): void {
     switch (message.type) {
       case "identify":
+        if (message.identity) this.handleIdentity(peer, message.identity);
         return this.handleIdentify(peer, message.username, message.claim);
       case "chat":
         if ("image" in message.content && !isSafeImageDataUrl(message.content.image)) {
@@ -607,6 +675,57 @@ export class Room {
     peer.name = name;
     this.events.emit("peer-renamed", { key: peer.key, name, previous });
     this.changed();
+  }
+
+  /** Checks their identity signature for the id it came under, then what our connection says. */
+  private handleIdentity(peer: RemotePeer, identity: IdentityFields): void {
+    const roomHash = this.roomHash;
+    if (roomHash === undefined) return;
+    const clientId = peer.clientId;
+    void verifyIdentityProof(identity.key, identity.proof, { roomHash, clientId, fingerprints: identity.fingerprints }).then((signed) => {
+      if (!this.peers.has(peer.key)) return;
+      if (!signed) this.log("warn", "an identity signature does not hold for its sender", { key: peer.key });
+      peer.identityClaim = { ...identity, signed };
+      void this.updateTrust(peer);
+    });
+  }
+
+  /** Recomputes what we can say of a peer's identity from their claim and our connection. */
+  private async updateTrust(peer: RemotePeer): Promise<void> {
+    const round = ++peer.trustRound;
+    const claim = peer.identityClaim;
+    const described = peer.session?.fingerprints;
+    const own = await this.identityKey;
+    let next: PeerIdentity | undefined;
+    if (!claim) next = undefined;
+    else if (!claim.signed) next = { key: claim.key, binding: "mismatch", safetyCode: undefined };
+    else if (!own || !described?.local || !described.remote) next = { key: claim.key, binding: "pending", safetyCode: undefined };
+    else if (!sameFingerprints(claim.fingerprints, described.remote)) next = { key: claim.key, binding: "mismatch", safetyCode: undefined };
+    else {
+      const code = await safetyCode({ identityKey: own.publicKey, fingerprints: described.local }, { identityKey: claim.key, fingerprints: described.remote });
+      next = { key: claim.key, binding: "bound", safetyCode: code };
+    }
+    if (round !== peer.trustRound || !this.peers.has(peer.key)) return; // a newer recomputation runs
+    const previous = peer.trust;
+    if (previous?.key === next?.key && previous?.binding === next?.binding && previous?.safetyCode === next?.safetyCode) return;
+    peer.trust = next;
+    if (next?.binding === "mismatch" && previous?.binding !== "mismatch") {
+      this.events.emit("problem", {
+        code: "identity-mismatch",
+        detail: `${peer.name ?? "a member"}: the connection's certificate is not the one their identity key signed`,
+      });
+    }
+    this.changed();
+  }
+
+  /** Our connection's certificates changed (it was just described): sign for them, re-check theirs. */
+  private handleFingerprints(peer: RemotePeer, local: readonly string[] | undefined): void {
+    const sentFor = local?.join("\n");
+    if (local && sentFor !== peer.identitySentFor) {
+      peer.identitySentFor = sentFor;
+      this.sendTo(peer, this.identify(local));
+    }
+    void this.updateTrust(peer);
   }
 
   private handleProvide(peer: RemotePeer, offered: ProvideInfo): void {
@@ -701,6 +820,7 @@ export class Room {
       this.changed();
     });
     session.events.on("path", () => this.changed());
+    session.events.on("fingerprints", ({ local }) => this.handleFingerprints(peer, local));
     session.events.on("failure", (cause) => {
       if (cause !== undefined) this.events.emit("connection-failed", { key: peer.key, cause });
       this.changed();
@@ -710,6 +830,9 @@ export class Room {
     );
     session.events.on("track", ({ streamId, stream }) => this.handleTrack(peer, streamId, stream));
     session.events.on("data-channel", (channel) => {
+      // It only brought the connection up; its opener closes it (see connect). Closing it here
+      // as well races that close, which werift's SCTP answers with an unhandled rejection.
+      if (channel.label === CONNECT_CHANNEL_LABEL) return;
       const resource = peer.resources.get(channel.label);
       if (!resource || resource.state === "available") {
         this.log("warn", "closed a data channel that matches no request of ours", { key: peer.key });
@@ -741,18 +864,31 @@ export class Room {
     this.link.send(message).catch((error: unknown) => this.reportSendFailure(error));
   }
 
-  private sendTo(peer: RemotePeer, message: RelayMessage): void {
+  private sendTo(peer: RemotePeer, message: OutgoingMessage): void {
     this.sendToId(peer.clientId, message);
   }
 
-  /** Our identify, signed at send time for the id we then speak under. */
-  private identify(): OutgoingMessage {
+  /**
+   * Our identify, signed at send time for the id we then speak under. With `fingerprints` (our
+   * side of one peer's connection; sent to that peer only) it also carries our identity key,
+   * bound to them.
+   */
+  private identify(fingerprints?: readonly string[]): OutgoingMessage {
     const username = this.username;
     return async (ownId) => {
-      const claim = await this.claim;
-      const hash = this.roomHash;
-      if (!claim || hash === undefined) return { type: "identify", username };
-      return { type: "identify", username, claim: { key: claim.key, proof: await claim.proofFor(hash, ownId) } };
+      const [claim, identity] = await Promise.all([this.claim, fingerprints ? this.identityKey : undefined]);
+      const roomHash = this.roomHash;
+      if (roomHash === undefined) return { type: "identify", username };
+      const [proof, identityProof] = await Promise.all([
+        claim?.proofFor(roomHash, ownId),
+        identity && fingerprints ? identity.sign({ roomHash, clientId: ownId, fingerprints }) : undefined,
+      ]);
+      return {
+        type: "identify",
+        username,
+        ...(claim && proof ? { claim: { key: claim.key, proof } } : {}),
+        ...(identity && fingerprints && identityProof ? { identity: { key: identity.publicKey, fingerprints, proof: identityProof } } : {}),
+      };
     };
   }
 
