@@ -31,7 +31,9 @@ turn:
 typecheck: deps
 	npx tsc --noEmit -p .
 
+# The Jellyfin fixture makes its media with ffmpeg, which ensure-chromium.sh installs too.
 test-unit: deps
+	bash scripts/ensure-chromium.sh
 	npx vitest run
 
 # lit components in Chromium (web-test-runner), inside the namespace like every browser test.

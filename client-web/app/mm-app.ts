@@ -39,6 +39,8 @@ import "../components/mm-controls.js";
 import "../components/mm-help.js";
 import "../components/mm-local-tile.js";
 import "../components/mm-peer-tile.js";
+import type { TrustConnectEvent, TrustVerifyEvent } from "../components/mm-peer-trust.js";
+import { TrustController } from "../trust/trust-controller.js";
 import "../components/mm-settings.js";
 import "../components/mm-watches.js";
 import "../components/mm-jellyfin.js";
@@ -120,6 +122,7 @@ export class App extends LitElement {
   private jellyfin!: JellyfinAccount;
   private watch!: WatchTogether;
   private readonly sampler = new StatsSampler();
+  private trust!: TrustController;
   private readonly cleanups: Array<() => void> = [];
   private nextChatId = 1;
   private panelOpener: HTMLElement | null = null;
@@ -149,6 +152,7 @@ export class App extends LitElement {
     this.watches = new RoomWatches(this.room, this.prefs, this.secret, () => this.requestUpdate());
     this.jellyfin = new JellyfinAccount(() => this.requestUpdate(), () => this.jellyfinServers);
     this.watch = new WatchTogether(this.room, () => this.requestUpdate(), (message) => this.say(message));
+    this.trust ??= new TrustController(this, { room: this.room, say: (message) => this.say(message), nameOf: (key) => this.nameOf(key) });
     this.listenToRoom();
     this.cleanups.push(this.prefs.on("change", ({ key }) => this.handlePrefChange(key)));
     this.cleanups.push(
@@ -766,6 +770,9 @@ export class App extends LitElement {
       @resource-disable=${(e: ResourceDisableEvent) => this.room.requestStop(e.key, e.id)}
       .transfers=${this.files.views().filter((t) => t.direction === "in" && t.peer === peer.key)}
       @file-download=${(e: FileDownloadEvent) => void this.files.download(e.key, e.id)}
+      .trust=${this.trust.viewOf(peer)}
+      @trust-connect=${(e: TrustConnectEvent) => this.trust.connect(e.key)}
+      @trust-verify=${(e: TrustVerifyEvent) => void this.trust.setVerified(e.key, e.verified)}
     ></mm-peer-tile>`;
   }
 

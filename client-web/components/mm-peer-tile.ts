@@ -10,9 +10,11 @@ import type { PeerKey, PeerView, RemoteResource } from "../../common/engine/room
 import { isSafeImageDataUrl } from "../../common/engine/safe-image.js";
 import { safeFileName } from "../../common/engine/file-transfer/file-name.js";
 import { formatBytes, formatDuration, type TransferView } from "../files/transfer-view.js";
+import type { TrustView } from "../trust/peer-trust.js";
+import "./mm-peer-trust.js";
 import "./mm-stream-view.js";
 import "./mm-transfer.js";
-import { tileStyles } from "./tile-styles.js";
+import { tileButtonStyles, tileStyles } from "./tile-styles.js";
 import { describeFailure, describePath } from "./connection-words.js";
 
 export { formatBytes };
@@ -103,6 +105,7 @@ function trackLabel(resource: RemoteResource): string {
 export class MmPeerTile extends LitElement {
   static override styles = [
     tileStyles,
+    tileButtonStyles,
     css`
     .header {
       display: flex;
@@ -173,26 +176,6 @@ export class MmPeerTile extends LitElement {
       border-radius: var(--radius, 10px);
       background: #000;
     }
-    button {
-      font: inherit;
-      min-height: 2.5rem;
-      min-width: 2.5rem;
-      padding: 0.3rem 0.9rem;
-      border-radius: var(--radius, 10px);
-      border: 1px solid var(--text-muted, #4a5360);
-      background: var(--surface-raised, #fff);
-      color: var(--text, #1b1f24);
-      cursor: pointer;
-    }
-    button.on {
-      border-color: var(--accent, #3d5a80);
-      background: var(--accent, #3d5a80);
-      color: #fff;
-    }
-    button:focus-visible {
-      outline: 3px solid var(--focus, #0b57d0);
-      outline-offset: 2px;
-    }
     details pre {
       margin: 0.4rem 0 0;
       white-space: pre-wrap;
@@ -216,6 +199,8 @@ export class MmPeerTile extends LitElement {
   @property({ type: Boolean }) speaking = false;
   /** Downloads from this peer (newest per file is shown). */
   @property({ attribute: false }) transfers: readonly TransferView[] = [];
+  /** Whether they are who they claim (the app computes it from their key and what we verified). */
+  @property({ attribute: false }) trust: TrustView | undefined;
 
   protected override render(): unknown {
     const peer = this.peer;
@@ -242,6 +227,7 @@ export class MmPeerTile extends LitElement {
         ${path ? html`<p id="path" class="path" data-path=${peer.path?.kind ?? ""}>${path}</p>` : nothing}
         ${failure ? html`<p id="failure" class="failure" data-cause=${peer.failure ?? ""}>${failure}</p>` : nothing}
         ${unprotected ? html`<p id="trust" class="trust">${UNPROTECTED_WORDS}</p>` : nothing}
+        <mm-peer-trust .trust=${this.trust} .peerKey=${peer.key} .peerName=${name}></mm-peer-trust>
         ${tracks.length + others.length > 0
           ? html`<ul>
               ${repeat(tracks, (resource) => resource.info.id, (resource) => this.renderTrack(peer.key, name, resource))}

@@ -45,3 +45,27 @@ export const tileStyles = css`
     gap: 0.25rem 0.6rem;
   }
 `;
+
+/** Buttons inside a tile: large enough to hit, with a visible focus ring. */
+export const tileButtonStyles = css`
+  button {
+    font: inherit;
+    min-height: 2.5rem;
+    min-width: 2.5rem;
+    padding: 0.3rem 0.9rem;
+    border-radius: var(--radius, 10px);
+    border: 1px solid var(--text-muted, #4a5360);
+    background: var(--surface-raised, #fff);
+    color: var(--text, #1b1f24);
+    cursor: pointer;
+  }
+  button.on {
+    border-color: var(--accent, #3d5a80);
+    background: var(--accent, #3d5a80);
+    color: #fff;
+  }
+  button:focus-visible {
+    outline: 3px solid var(--focus, #0b57d0);
+    outline-offset: 2px;
+  }
+`;

@@ -1,6 +1,6 @@
 // Boot of /room#<secret>?<prefs>: read the fragment, start deriving the room key and hash at once
-// (two PBKDF2 runs, the slowest part of joining), meanwhile load the server's ICE config and the
-// stored preferences, then create the Room and mount <mm-app>. The secret never leaves the page.
+// (two PBKDF2 runs, the slowest part of joining), meanwhile load the server's ICE config, the
+// stored preferences and this browser's identity key, then create the Room and mount <mm-app>. The secret never leaves the page.
 
 import { deriveRoomSecrets } from "../../common/crypto/room-crypto.js";
 import { Room } from "../../common/engine/room.js";
@@ -8,6 +8,7 @@ import { parseRoomFragment } from "../../common/prefs/fragment.js";
 import { TURN_CREDENTIALS_QUERY } from "../../common/wire/packets.js";
 import { roomDisplayName } from "../app/room-name.js";
 import { installChangePref, PrefsStore } from "../prefs/prefs-store.js";
+import { loadIdentity } from "../trust/identity-store.js";
 import { loadPageConfig } from "./server-config.js";
 import "../app/mm-app.js";
 
@@ -67,6 +68,8 @@ async function boot(): Promise<void> {
       prefs.values.relay_only ? { ...config.rtc, iceTransportPolicy: "relay" as const } : config.rtc,
     ),
     createPeerConnection: (configuration) => new RTCPeerConnection(configuration),
+    // Kept in IndexedDB: people who verified this browser once recognise it in later meetings.
+    identity: loadIdentity(),
     // Offers only arrive after the join, which waits for the preferences.
     autoRequest: (info) =>
       info.trackKind === "audio"
