@@ -21,6 +21,8 @@ export class TrustController implements ReactiveController {
   private verified: VerifiedPeers | undefined;
   /** The warnings already announced for each peer, so that each is said once. */
   private readonly announced = new Map<PeerKey, Set<string>>();
+  /** Peers we connected to on our own to confirm a remembered key (once each). */
+  private readonly confirming = new Set<PeerKey>();
 
   constructor(
     private readonly host: ReactiveControllerHost,
@@ -44,8 +46,15 @@ export class TrustController implements ReactiveController {
       const name = this.options.nameOf(peer.key);
       if (view.state === "mismatch") this.announceOnce(peer.key, "mismatch", mismatchWords(name));
       if (view.impersonates) this.announceOnce(peer.key, `impersonates:${view.impersonates.key}`, impersonationWords(name, view.impersonates.name));
+      // Someone announces a key this browser verified: connect at once to see whether the
+      // connection really ends at it, so that the tile says "verified" (or warns) unasked.
+      if (peer.identity?.binding === "pending" && peer.connectionState === "none" && this.verified?.get(peer.identity.key) && !this.confirming.has(peer.key)) {
+        this.confirming.add(peer.key);
+        this.options.room.connect(peer.key);
+      }
     }
     for (const key of this.announced.keys()) if (!present.has(key)) this.announced.delete(key);
+    for (const key of this.confirming) if (!present.has(key)) this.confirming.delete(key);
   }
 
   viewOf(peer: PeerView): TrustView {

@@ -199,8 +199,11 @@ interface RemotePeer {
   sessionKey: string | undefined;
   /** It sent something without meshmeet's replay stamp: another client, such as keks-meet. */
   unstamped: boolean;
-  /** Their latest identity fields and whether the signature held for the id they came under. */
-  identityClaim: (IdentityFields & { readonly signed: boolean }) | undefined;
+  /**
+   * The identity key they announce and, once they bound it to our connection, the fingerprints
+   * they signed and whether that signature held for the id they came under.
+   */
+  identityClaim: { readonly key: string; readonly fingerprints: readonly string[] | undefined; readonly signed: boolean } | undefined;
   trust: PeerIdentity | undefined;
   /** Bumped on every trust recomputation, so that a slower, older one does not win. */
   trustRound: number;
@@ -220,6 +223,8 @@ export class Room {
   private readonly claim: Promise<SessionClaim | undefined>;
   /** This browser's identity key (see RoomOptions.identity); undefined where WebCrypto lacks ECDSA. */
   private readonly identityKey: Promise<IdentityKey | undefined>;
+  /** The same, once ready: trust is recomputed synchronously where no code needs hashing. */
+  private ownIdentity: IdentityKey | undefined;
   /** The room's public hash, once derived: what session claims are signed for. */
   private roomHash: string | undefined;
   private readonly link: RelayLink;
@@ -250,6 +255,10 @@ export class Room {
     this.identityKey = Promise.resolve(options.identity ?? createIdentityPair().then((pair) => identityFromPair(pair))).catch((error: unknown) => {
       this.log("warn", "no identity key: peers cannot verify this page", { error: String(error) });
       return undefined;
+    });
+    void this.identityKey.then((identity) => {
+      this.ownIdentity = identity;
+      for (const peer of this.peers.values()) void this.updateTrust(peer);
     });
     // The socket opens now; the join waits for the secrets, our name and the ICE configuration,
     // all of which are in flight in parallel.
@@ -679,25 +688,39 @@ export class Room {
 
   /** Checks their identity signature for the id it came under, then what our connection says. */
   private handleIdentity(peer: RemotePeer, identity: IdentityFields): void {
+    const binding = identity.binding;
+    if (!binding) {
+      // Announced only (every identify carries the key): news only if it is another key, and
+      // never over a key already bound to our connection, which is the stronger fact.
+      if (peer.identityClaim?.key === identity.key || peer.identityClaim?.signed) return;
+      peer.identityClaim = { key: identity.key, fingerprints: undefined, signed: false };
+      void this.updateTrust(peer);
+      return;
+    }
     const roomHash = this.roomHash;
     if (roomHash === undefined) return;
     const clientId = peer.clientId;
-    void verifyIdentityProof(identity.key, identity.proof, { roomHash, clientId, fingerprints: identity.fingerprints }).then((signed) => {
+    void verifyIdentityProof(identity.key, binding.proof, { roomHash, clientId, fingerprints: binding.fingerprints }).then((signed) => {
       if (!this.peers.has(peer.key)) return;
       if (!signed) this.log("warn", "an identity signature does not hold for its sender", { key: peer.key });
-      peer.identityClaim = { ...identity, signed };
+      peer.identityClaim = { key: identity.key, fingerprints: binding.fingerprints, signed };
       void this.updateTrust(peer);
     });
   }
 
-  /** Recomputes what we can say of a peer's identity from their claim and our connection. */
+  /**
+   * Recomputes what we can say of a peer's identity from their claim and our connection. Only a
+   * bound key waits (for its code to be hashed): everything else is settled before this returns
+   * its promise, so that a name and the key that came with it reach the snapshot together.
+   */
   private async updateTrust(peer: RemotePeer): Promise<void> {
     const round = ++peer.trustRound;
     const claim = peer.identityClaim;
     const described = peer.session?.fingerprints;
-    const own = await this.identityKey;
+    const own = this.ownIdentity;
     let next: PeerIdentity | undefined;
     if (!claim) next = undefined;
+    else if (!claim.fingerprints) next = { key: claim.key, binding: "pending", safetyCode: undefined };
     else if (!claim.signed) next = { key: claim.key, binding: "mismatch", safetyCode: undefined };
     else if (!own || !described?.local || !described.remote) next = { key: claim.key, binding: "pending", safetyCode: undefined };
     else if (!sameFingerprints(claim.fingerprints, described.remote)) next = { key: claim.key, binding: "mismatch", safetyCode: undefined };
@@ -869,14 +892,14 @@ export class Room {
   }
 
   /**
-   * Our identify, signed at send time for the id we then speak under. With `fingerprints` (our
-   * side of one peer's connection; sent to that peer only) it also carries our identity key,
-   * bound to them.
+   * Our identify, signed at send time for the id we then speak under, with our identity key.
+   * With `fingerprints` (our side of one peer's connection; sent to that peer only) the key is
+   * also bound to that connection.
    */
   private identify(fingerprints?: readonly string[]): OutgoingMessage {
     const username = this.username;
     return async (ownId) => {
-      const [claim, identity] = await Promise.all([this.claim, fingerprints ? this.identityKey : undefined]);
+      const [claim, identity] = await Promise.all([this.claim, this.identityKey]);
       const roomHash = this.roomHash;
       if (roomHash === undefined) return { type: "identify", username };
       const [proof, identityProof] = await Promise.all([
@@ -887,7 +910,9 @@ export class Room {
         type: "identify",
         username,
         ...(claim && proof ? { claim: { key: claim.key, proof } } : {}),
-        ...(identity && fingerprints && identityProof ? { identity: { key: identity.publicKey, fingerprints, proof: identityProof } } : {}),
+        ...(identity
+          ? { identity: { key: identity.publicKey, ...(fingerprints && identityProof ? { binding: { fingerprints, proof: identityProof } } : {}) } }
+          : {}),
       };
     };
   }

@@ -52,8 +52,8 @@ function relayPayload(message: RelayMessage): [string, unknown] {
           session_key: message.claim?.key,
           session_proof: message.claim?.proof,
           identity_key: message.identity?.key,
-          identity_fingerprints: message.identity?.fingerprints,
-          identity_proof: message.identity?.proof,
+          identity_fingerprints: message.identity?.binding?.fingerprints,
+          identity_proof: message.identity?.binding?.proof,
         },
       ];
     case "chat":

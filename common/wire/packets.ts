@@ -111,12 +111,17 @@ export interface SessionClaimFields {
 
 /**
  * A meshmeet extension of identify (on the wire `identity_key`, `identity_fingerprints`,
- * `identity_proof`; keks-meet ignores them): our long-lived identity key and its signature over
- * the DTLS fingerprints of our side of the one connection with the recipient, the room hash and
- * our client id (common/crypto/identity-key.ts). Sent only to that peer, once per connection.
+ * `identity_proof`; keks-meet ignores them): our long-lived identity key, in every identify, and
+ * — in the one sent to a peer when our connection with them is described — its signature over
+ * the DTLS fingerprints of our side of that connection, the room hash and our client id
+ * (common/crypto/identity-key.ts). The key alone proves nothing; the binding does.
  */
 export interface IdentityFields {
   readonly key: string;
+  readonly binding?: IdentityBindingFields;
+}
+
+export interface IdentityBindingFields {
   /** Normalised, sorted (common/wire/dtls-fingerprints.ts). */
   readonly fingerprints: readonly string[];
   readonly proof: string;

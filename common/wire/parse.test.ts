@@ -294,10 +294,12 @@ describe("relay envelopes", () => {
     const identify = (fields: Record<string, unknown>) => parseEnvelope(JSON.stringify({ sender: 1, inner: { identify: { username: "ana", ...fields } } }));
     expect(identify({ identity_key: key, identity_fingerprints: [fingerprint], identity_proof: proof })).toMatchObject({
       ok: true,
-      value: { messages: [{ type: "identify", identity: { key, fingerprints: [fingerprint], proof } }] },
+      value: { messages: [{ type: "identify", identity: { key, binding: { fingerprints: [fingerprint], proof } } }] },
     });
+    expect(identify({ identity_key: key })).toMatchObject({ ok: true, value: { messages: [{ type: "identify", identity: { key } }] } });
     for (const [fields, field] of [
       [{ identity_key: key, identity_fingerprints: [fingerprint] }, "identity_proof"],
+      [{ identity_fingerprints: [fingerprint], identity_proof: proof }, "identity_key"],
       [{ identity_key: key.slice(4), identity_fingerprints: [fingerprint], identity_proof: proof }, "identity_key"],
       [{ identity_key: key, identity_fingerprints: [], identity_proof: proof }, "identity_fingerprints"],
       [{ identity_key: key, identity_fingerprints: ["sha-256 zz"], identity_proof: proof }, "identity_fingerprints"],
@@ -313,7 +315,8 @@ describe("relay envelopes", () => {
     const messages: RelayMessage[] = [
       { type: "identify", username: "ana" },
       { type: "identify", username: "ana", claim: { key: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", proof: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==" } },
-      { type: "identify", username: "ana", identity: { key: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", fingerprints: ["sha-256 AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB"], proof: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==" } },
+      { type: "identify", username: "ana", identity: { key: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", binding: { fingerprints: ["sha-256 AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB"], proof: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==" } } },
+      { type: "identify", username: "ana", identity: { key: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" } },
       { type: "chat", content: { text: "hi" } },
       { type: "chat", content: { image: "data:image/png;base64,AA==" } },
       { type: "provide", info: { id: "a", kind: "track", trackKind: "audio", label: "Microphone" } },

@@ -330,6 +330,7 @@ function parseIdentity(payload: JsonObject): Result<IdentityFields | undefined, 
   if (typeof key !== "string" || base64ToBytes(key)?.length !== P256_PUBLIC_KEY_BYTES) {
     return bad(`identify.identity_key must be base64 of ${P256_PUBLIC_KEY_BYTES} bytes`);
   }
+  if (absent(fingerprints) && absent(proof)) return ok({ key });
   if (typeof proof !== "string" || base64ToBytes(proof)?.length !== P256_SIGNATURE_BYTES) {
     return bad(`identify.identity_proof must be base64 of ${P256_SIGNATURE_BYTES} bytes`);
   }
@@ -341,7 +342,7 @@ function parseIdentity(payload: JsonObject): Result<IdentityFields | undefined, 
   ) {
     return bad(`identify.identity_fingerprints must be 1 to ${MAX_FINGERPRINTS} fingerprints ("sha-256 AB:CD:…")`);
   }
-  return ok({ key, fingerprints, proof });
+  return ok({ key, binding: { fingerprints, proof } });
 }
 
 function parseRelayEntry(key: string, payload: unknown): Result<RelayMessage, WireError> | undefined {

@@ -103,8 +103,9 @@ describe("identity keys over a connection", () => {
     const rewrite = async (message: RelayMessage, sender: Parameters<typeof mallory.sign>[0]["clientId"]): Promise<RelayMessage> => {
       if (message.type === "offer" || message.type === "answer") return { ...message, sdp: withFingerprint(message.sdp, FAKE_FINGERPRINT) };
       if (message.type === "identify" && message.identity) {
+        if (!message.identity.binding) return { ...message, identity: { key: mallory.publicKey } };
         const fingerprints = [FAKE_FINGERPRINT];
-        return { ...message, identity: { key: mallory.publicKey, fingerprints, proof: await mallory.sign({ roomHash: hash, clientId: sender, fingerprints }) } };
+        return { ...message, identity: { key: mallory.publicKey, binding: { fingerprints, proof: await mallory.sign({ roomHash: hash, clientId: sender, fingerprints }) } } };
       }
       return message;
     };
