@@ -433,10 +433,17 @@ export class Room {
     this.events.emit("chat", { from: "self", content, at: Date.now() });
   }
 
-  /** Sends a preview of one of our video resources to the peers who have it. */
+  /**
+   * Sends a preview of one of our resources to the members whose tile shows it: those not
+   * receiving the stream itself (who see it live, and whose tile hides the preview). Each gets
+   * it addressed to them alone, so the relay forwards nothing to anyone else.
+   */
   sendPreview(id: string, data: string): void {
-    if (!this.local.has(id)) return;
-    this.broadcast({ type: "preview", id, data });
+    if (!this.local.has(id) || this.link.status !== "connected") return;
+    for (const peer of this.peers.values()) {
+      if (peer.presence !== "present" || peer.session?.isSending(id)) continue;
+      this.sendTo(peer, { type: "preview", id, data });
+    }
   }
 
   setName(name: string): void {

@@ -113,6 +113,26 @@ describe("Room (werift + real relay)", () => {
     expect(bo.peer(keyOf(bo, "ana"))?.resources.has("mic-of-ana")).toBe(false);
   });
 
+  it("sends previews only to members whose tile shows them: not to one receiving the stream itself", async () => {
+    const preview = "data:image/webp;base64,UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==";
+    const ana = join("room-previews", "ana");
+    const bo = join("room-previews", "bo", { autoRequest: () => true });
+    const cy = join("room-previews", "cy");
+    await until(() => ana.peerViews().filter((p) => p.name).length === 2, "ana sees both");
+    const stream = createWeriftAudioStream("cam-of-ana");
+    const started = next(bo, "stream-started");
+    ana.provide({ info: { id: stream.id, kind: "track", trackKind: "video", label: "Camera" }, stream });
+    await started;
+    await until(() => cy.peerViews().some((p) => p.resources.has("cam-of-ana")), "cy sees the offer");
+    const boHeardAfter = next(bo, "chat");
+    ana.sendPreview("cam-of-ana", preview);
+    ana.sendChat({ text: "after the preview" });
+    await until(() => cy.peer(keyOf(cy, "ana"))?.resources.get("cam-of-ana")?.preview === preview, "cy shows the preview");
+    // The relay keeps each sender's order: anything sent to Bo before the chat is in by now.
+    await boHeardAfter;
+    expect(bo.peer(keyOf(bo, "ana"))?.resources.get("cam-of-ana")?.preview).toBeUndefined();
+  });
+
   it("handles request and request_stop cycles from the receiver", async () => {
     const ana = join("room-cycles", "ana");
     const bo = join("room-cycles", "bo");
