@@ -2,6 +2,7 @@
 // (two PBKDF2 runs, the slowest part of joining), meanwhile load the server's ICE config, the
 // stored preferences and this browser's identity key, then create the Room and mount <mm-app>. The secret never leaves the page.
 
+import "../trusted-types.js";
 import { deriveRoomSecrets } from "../../common/crypto/room-crypto.js";
 import { Room } from "../../common/engine/room.js";
 import { parseRoomFragment } from "../../common/prefs/fragment.js";

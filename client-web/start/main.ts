@@ -1,6 +1,7 @@
 // The start page: "New meeting" makes a 128-bit random secret; "Join" takes a meeting link or a
 // name. The secret only ever goes into the URL fragment, which browsers never send to a server.
 
+import "../trusted-types.js";
 import { formatRoomFragment, randomRoomSecret } from "../../common/prefs/fragment.js";
 import { PrefsStore } from "../prefs/prefs-store.js";
 import { joinTarget } from "./join-target.js";

@@ -30,8 +30,9 @@ afterAll(async () => {
   await relay?.close();
 });
 
-async function joinAs(secret: string, username: string, context?: BrowserContext): Promise<Page> {
-  const page = await openPage(browser, `http://127.0.0.1:${port}/room#${secret}?username=${username}`, context ? { context } : {});
+async function joinAs(secret: string, username: string, context?: BrowserContext, ignoreConsole?: readonly RegExp[]): Promise<Page> {
+  const options = { ...(context ? { context } : {}), ...(ignoreConsole ? { ignoreConsole } : {}) };
+  const page = await openPage(browser, `http://127.0.0.1:${port}/room#${secret}?username=${username}`, options);
   await page.getByRole("group", { name: `You (${username})` }).waitFor();
   return page;
 }
@@ -91,4 +92,26 @@ describe("safety codes", () => {
     expect(pageErrors(ana)).toEqual([]);
     expect(pageErrors(mallory)).toEqual([]);
   });
+
+  it("the room page turns no string into markup or foreign script (Trusted Types are enforced)", async () => {
+    const page = await joinAs(randomRoomSecret(), "tt", undefined, [/Trusted Type|refused to/i]);
+    const outcome = await page.evaluate(() => {
+      const attempt = (action: () => void): string => {
+        try {
+          action();
+          return "allowed";
+        } catch (error) {
+          return error instanceof Error ? error.name : "thrown";
+        }
+      };
+      const div = document.createElement("div");
+      return {
+        markup: attempt(() => (div.innerHTML = "<img src=x onerror=alert(1)>")),
+        foreignWorker: attempt(() => new Worker("https://evil.invalid/x.js")),
+        ownWorker: attempt(() => new Worker("/assets/sha256-worker.js", { type: "module" }).terminate()),
+      };
+    });
+    expect(outcome).toEqual({ markup: "TypeError", foreignWorker: "TypeError", ownWorker: "allowed" });
+  });
 });
+

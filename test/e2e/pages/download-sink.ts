@@ -2,6 +2,7 @@
 // page served by the relay, driven by the test through `window.downloadSinkTest`. The file to
 // send comes from an <input type=file> the test fills (a disk-backed File, as a sender's would be).
 
+import "../../../client-web/trusted-types.js";
 import { DownloadSinkError, isDownloadNavigation, openDownload, type DownloadSink } from "../../../client-web/files/download-sink.js";
 import { fileSource } from "../../../client-web/files/file-source.js";
 

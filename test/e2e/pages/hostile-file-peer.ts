@@ -2,6 +2,7 @@
 // offers files whose transfers lie — a flipped byte under a correct-looking digest, more bytes
 // than announced, a name with path separators. Test code only.
 
+import "../../../client-web/trusted-types.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "../../../common/crypto/encoding.js";
 import { encodeDigest, encodeHeader, END_MESSAGE } from "../../../common/engine/file-transfer/protocol.js";

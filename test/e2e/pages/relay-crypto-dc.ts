@@ -3,6 +3,7 @@
 // signaled through sealed offer/answer/ice_candidate messages. Deliberately not the product's
 // engine (that is issue 3's peer session): this checks the foundation on its own.
 
+import "../../../client-web/trusted-types.js";
 import { deriveRoomSecrets } from "../../../common/crypto/room-crypto.js";
 import { SignalingClient } from "../../../common/engine/signaling.js";
 import type { ClientId, RelayMessage } from "../../../common/wire/packets.js";
