@@ -9,7 +9,7 @@ import type { LocalResource } from "../../common/engine/room.js";
 import type { MicrophoneState } from "../audio/microphone.js";
 import { formatBytes, type TransferView } from "../files/transfer-view.js";
 import "./mm-transfer.js";
-import { tileStyles } from "./tile-styles.js";
+import { tileButtonStyles, tileStyles } from "./tile-styles.js";
 import "./mm-stream-view.js";
 
 /** The user wants to stop sharing one resource. */
@@ -56,6 +56,7 @@ function resourceLabel(resource: LocalResource): string {
 export class MmLocalTile extends LitElement {
   static override styles = [
     tileStyles,
+    tileButtonStyles,
     css`
     .tile {
       border: 2px solid var(--accent-soft, #98c1d9);
@@ -78,24 +79,14 @@ export class MmLocalTile extends LitElement {
     .label {
       flex: 1 1 auto;
     }
+    /* Our own buttons stop something we share: they say so in the danger colour. */
     button {
-      font: inherit;
-      min-height: 2.5rem;
-      min-width: 2.5rem;
-      padding: 0.3rem 0.9rem;
-      border-radius: var(--radius, 10px);
-      border: 1px solid var(--danger, #b3261e);
-      background: var(--surface-raised, #fff);
+      border-color: var(--danger, #b3261e);
       color: var(--danger, #b3261e);
-      cursor: pointer;
     }
     button.mute {
       border-color: var(--text-muted, #4a5360);
       color: var(--text, #1b1f24);
-    }
-    button:focus-visible {
-      outline: 3px solid var(--focus, #0b57d0);
-      outline-offset: 2px;
     }
   `,
   ];

@@ -67,7 +67,8 @@ export class ResourceDisableEvent extends Event {
 }
 
 /** For a peer whose messages carry no replay stamp (keks-meet and other clients). */
-export const UNPROTECTED_WORDS = "Another client (such as keks-meet): a hostile relay could replay or redirect its messages unnoticed.";
+export const UNPROTECTED_WORDS =
+  "Another client (such as keks-meet), not verified: it has no safety code, and a hostile relay could replay or redirect its messages unnoticed.";
 
 const CONNECTION_WORDS: Readonly<Record<PeerView["connectionState"], string>> = {
   // Nothing requested either way yet: normal for a peer whose resources nobody enabled.
