@@ -1,7 +1,8 @@
 // Join latency: from navigation to the first remote video frame. A member ("ana") shares her
 // camera; a newcomer opens the room link with video auto-enabled, and we time, on the newcomer's
 // own clock (performance.now() counts from navigation start), when the first frame of ana's
-// camera is presented. Each run uses a fresh browser context (no cache, no stored prefs).
+// camera is presented. Each run uses a fresh browser context (no cache, no stored prefs), and
+// prints its timeline: when each step of the join happened, from the page's performance marks.
 // Needs Chromium and the private network namespace (make bench runs it there).
 
 import { fileURLToPath } from "node:url";
@@ -17,7 +18,10 @@ const STATIC_ROOT = fileURLToPath(new URL("../dist/public/", import.meta.url));
 const RUNS = 9;
 
 
-async function oneRun(browser: Browser, origin: string): Promise<number> {
+/** When each step of the newcomer's join happened, in ms on its own clock (from navigation start). */
+type Timeline = Record<string, number>;
+
+async function oneRun(browser: Browser, origin: string): Promise<Timeline> {
   const secret = randomRoomSecret();
   const ana = await openPage(browser, `${origin}/room#${secret}?username=ana&camera_enabled=true`);
   // The link's camera waits for a press (not timed: only the newcomer's join is).
@@ -32,8 +36,22 @@ async function oneRun(browser: Browser, origin: string): Promise<number> {
         (element as HTMLVideoElement).requestVideoFrameCallback(() => resolve(performance.now()));
       }),
   );
+  // The page marks each step as `meshmeet:<step>` (client-web/room/main.ts and the engine's milestones).
+  const steps = await bo.evaluate(() => {
+    const navigation = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming | undefined;
+    const marks = performance.getEntriesByType("mark").filter((entry) => entry.name.startsWith("meshmeet:"));
+    return {
+      ...(navigation ? { "html-loaded": navigation.responseEnd } : {}),
+      ...Object.fromEntries(marks.map((entry) => [entry.name.slice("meshmeet:".length), entry.startTime])),
+    };
+  });
   await Promise.all([ana.context().close(), bo.context().close()]);
-  return firstFrameAt;
+  return { ...steps, "first-frame": firstFrameAt };
+}
+
+function printTimeline(run: number, timeline: Timeline): void {
+  const steps = Object.entries(timeline).sort(([, a], [, b]) => a - b);
+  console.log(`join-latency run ${run}: ${steps.map(([step, at]) => `${step} ${Math.round(at)}`).join(" · ")}`);
 }
 
 export const joinLatencyBenchmark: Benchmark = {
@@ -47,13 +65,24 @@ export const joinLatencyBenchmark: Benchmark = {
       const browser = await launchBrowser();
       const origin = `http://127.0.0.1:${port}`;
       await oneRun(browser, origin); // warm-up: first launch costs compile and cache fills
-      const times: number[] = [];
-      for (let i = 0; i < RUNS; i++) times.push(await oneRun(browser, origin));
-      times.sort((a, b) => a - b);
+      const timelines: Timeline[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        const timeline = await oneRun(browser, origin);
+        printTimeline(i + 1, timeline);
+        timelines.push(timeline);
+      }
+      const times = timelines.map((timeline) => timeline["first-frame"] ?? Number.NaN).sort((a, b) => a - b);
       console.log(`join-latency: ${times.map((t) => Math.round(t)).join(", ")} ms`);
+      // The median of each step over the runs: where the time goes, step by step.
+      const stepFigures: Record<string, Figure> = {};
+      for (const step of new Set(timelines.flatMap((timeline) => Object.keys(timeline)))) {
+        const at = timelines.map((timeline) => timeline[step]).filter((value): value is number => value !== undefined).sort((a, b) => a - b);
+        stepFigures[`join_step_${step.replaceAll("-", "_")}_ms`] = { value: Math.round(percentile(at, 50)), unit: "ms" };
+      }
       return {
         join_to_first_video_frame_ms: { value: Math.round(percentile(times, 50)), unit: "ms" },
         join_to_first_video_frame_p90_ms: { value: Math.round(percentile(times, 90)), unit: "ms" },
+        ...stepFigures,
       };
     } finally {
       await closeAll();

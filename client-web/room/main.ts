@@ -3,7 +3,7 @@
 // stored preferences and this browser's identity key, then create the Room and mount <mm-app>. The secret never leaves the page.
 
 import "../trusted-types.js";
-import { deriveRoomSecrets } from "../../common/crypto/room-crypto.js";
+import { deriveRoomHash, deriveRoomKey } from "../../common/crypto/room-crypto.js";
 import { Room } from "../../common/engine/room.js";
 import { parseRoomFragment } from "../../common/prefs/fragment.js";
 import { TURN_CREDENTIALS_QUERY } from "../../common/wire/packets.js";
@@ -12,6 +12,13 @@ import { installChangePref, PrefsStore } from "../prefs/prefs-store.js";
 import { loadIdentity } from "../trust/identity-store.js";
 import { loadPageConfig } from "./server-config.js";
 import "../app/mm-app.js";
+
+/**
+ * A performance mark per step of the join (`meshmeet:<step>`), on the page's own clock: the
+ * browser's performance panel shows them, and the join-latency benchmark prints them per run.
+ */
+const mark = (step: string): void => void performance.mark(`meshmeet:${step}`);
+mark("script-start");
 
 function showFatal(message: string): void {
   const main = document.createElement("main");
@@ -49,15 +56,18 @@ async function boot(): Promise<void> {
     );
     return;
   }
-  const secrets = deriveRoomSecrets(secret);
+  // The two derivations, each marked when done: they are the slowest part of joining.
+  const hash = deriveRoomHash(secret).then((value) => (mark("hash-ready"), value));
+  const key = deriveRoomKey(secret).then((value) => (mark("key-ready"), value));
+  const secrets = Promise.all([hash, key]).then(([roomHash, roomKey]) => ({ hash: roomHash, key: roomKey }));
   if (!globalThis.RTCPeerConnection) {
     showFatal("This browser cannot make WebRTC connections, which meetings need.");
     return;
   }
   // Everything slow starts now and in parallel: the two key derivations (above), the socket (in
   // the Room), the ICE configuration and the stored preferences. The Room joins when all are in.
-  const prefsLoading = PrefsStore.load(params);
-  const pageConfig = loadPageConfig();
+  const prefsLoading = PrefsStore.load(params).then((prefs) => (mark("prefs-ready"), prefs));
+  const pageConfig = loadPageConfig().then((config) => (mark("config-ready"), config));
   let loadedPrefs: PrefsStore | undefined;
   const room = new Room({
     secret,
@@ -71,6 +81,7 @@ async function boot(): Promise<void> {
     createPeerConnection: (configuration) => new RTCPeerConnection(configuration),
     // Kept in IndexedDB: people who verified this browser once recognise it in later meetings.
     identity: loadIdentity(),
+    milestone: mark,
     // Offers only arrive after the join, which waits for the preferences.
     autoRequest: (info) =>
       info.trackKind === "audio"

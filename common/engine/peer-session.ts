@@ -17,6 +17,7 @@ import { dtlsFingerprints, sameFingerprints } from "../wire/dtls-fingerprints.js
 import type { IceCandidateInfo, RelayMessage } from "../wire/packets.js";
 import { connectionPathFromStats, pathChanged, type ConnectionPath, type StatsLike } from "./connection-path.js";
 import { IceDiagnosis, type IceFailureCause, type IceServerSummary } from "./ice-diagnosis.js";
+import type { MilestoneSink } from "./milestones.js";
 import { silentLogger, type Logger } from "./platform.js";
 
 export type SignalMessage = Extract<RelayMessage, { type: "offer" | "answer" | "ice_candidate" }>;
@@ -78,6 +79,8 @@ export interface PeerSessionOptions {
   readonly send: (message: SignalMessage) => Promise<void>;
   /** Which ICE servers the connection has, for naming the cause of a failure. */
   readonly iceServers?: () => IceServerSummary;
+  /** Told when offers and answers go out and come in (see milestones.ts). */
+  readonly milestone?: MilestoneSink;
   readonly logger?: Logger;
 }
 
@@ -89,6 +92,7 @@ export class PeerSession {
   private readonly pc: RTCPeerConnection;
   private readonly polite: boolean;
   private readonly send: PeerSessionOptions["send"];
+  private readonly milestone: MilestoneSink;
   private readonly log: (level: Parameters<Logger>[0], message: string, fields?: Record<string, unknown>) => void;
   /** Incoming signaling and our own offers run one at a time, in order. */
   private chain: Promise<void> = Promise.resolve();
@@ -114,6 +118,7 @@ export class PeerSession {
   constructor(options: PeerSessionOptions) {
     this.polite = options.polite;
     this.send = options.send;
+    this.milestone = options.milestone ?? (() => {});
     this.describeIceServers = options.iceServers ?? (() => ({ hasStun: false, hasTurn: false, relayOnly: false }));
     const logger = options.logger ?? silentLogger;
     this.log = (level, message, fields) => logger(level, "peer", message, fields);
@@ -393,6 +398,7 @@ export class PeerSession {
       const description = this.pc.localDescription;
       if (!description || description.type !== "offer") return;
       await this.send({ type: "offer", sdp: description.sdp });
+      this.milestone("offer-sent");
       this.releaseCandidates();
     });
   }
@@ -404,11 +410,13 @@ export class PeerSession {
         this.log("debug", "ignored an answer that matches no offer of ours", { state: pc.signalingState });
         return;
       }
+      this.milestone("answer-received");
       await pc.setRemoteDescription(description);
       this.noteFingerprints();
       await this.flushRemoteCandidates();
       return;
     }
+    this.milestone("offer-received");
     const collision = pc.signalingState !== "stable";
     this.ignoreOffer = !this.polite && collision;
     if (this.ignoreOffer) {
@@ -435,6 +443,7 @@ export class PeerSession {
     const answer = pc.localDescription;
     if (!answer || answer.type !== "answer") return;
     await this.send({ type: "answer", sdp: answer.sdp });
+    this.milestone("answer-sent");
     this.releaseCandidates();
   }
 

@@ -5,6 +5,7 @@
 //
 // States: connecting → connected → (reconnecting → connected)* → closed.
 
+import type { MilestoneSink } from "./milestones.js";
 import type { RoomSecrets } from "../crypto/room-crypto.js";
 import { Emitter } from "../events.js";
 import type { ClientId, RoomHash } from "../wire/packets.js";
@@ -48,6 +49,8 @@ export interface RelayLinkOptions {
   readonly random?: () => number;
   /** Rooms to watch (room_info), re-sent after every reconnect. */
   readonly watchedHashes?: readonly RoomHash[];
+  /** Told of the steps of joining (see milestones.ts). */
+  readonly milestone?: MilestoneSink;
 }
 
 export class RelayLink {
@@ -127,12 +130,14 @@ export class RelayLink {
 
   private async joinWith(client: SignalingClient): Promise<void> {
     try {
-      const [ownId, secrets] = await Promise.all([client.connected(), this.options.secrets]);
+      const [ownId, secrets] = await Promise.all([client.connected().then((id) => (this.options.milestone?.("relay-ready"), id)), this.options.secrets]);
       if (this.client !== client) return;
       const joined = client.events.once("room-joined");
       if (this.watched.length > 0) client.watchRooms(this.watched);
       await client.join(secrets);
+      this.options.milestone?.("join-sent");
       await joined;
+      this.options.milestone?.("joined");
       if (this.client !== client) return;
       this.attempt = 0;
       this.setStatus("connected");

@@ -21,6 +21,7 @@ import type { ChatContent, ClientId, IdentityFields, ProvideInfo, RelayMessage, 
 import { MAX_FILE_BYTES } from "./file-transfer/protocol.js";
 import type { ConnectionPath } from "./connection-path.js";
 import { summarizeIceServers, type IceFailureCause, type IceServerSummary } from "./ice-diagnosis.js";
+import { firstOfEach, type MilestoneSink } from "./milestones.js";
 import { PeerSession, type SignalMessage } from "./peer-session.js";
 import { silentLogger, type Logger, type SocketFactory } from "./platform.js";
 import { isSafeImageDataUrl } from "./safe-image.js";
@@ -146,6 +147,8 @@ export interface RoomOptions {
    * recognise us in a later meeting.
    */
   readonly identity?: IdentityKey | Promise<IdentityKey>;
+  /** Told of the first occurrence of each step of joining (see milestones.ts). */
+  readonly milestone?: MilestoneSink;
 }
 
 /**
@@ -241,10 +244,12 @@ export class Room {
   private nextKey = 1;
   private closed = false;
   private readonly log: (level: Parameters<Logger>[0], message: string, fields?: Record<string, unknown>) => void;
+  private readonly milestone: MilestoneSink;
 
   constructor(private readonly options: RoomOptions) {
     const logger = options.logger ?? silentLogger;
     this.log = (level, message, fields) => logger(level, "room", message, fields);
+    this.milestone = firstOfEach(options.milestone);
     this.events = new Emitter((error) => this.log("error", "event listener failed", { error: String(error) }));
     const secrets = options.secrets ?? deriveRoomSecrets(options.secret);
     this.claim = createSessionClaim().catch((error: unknown) => {
@@ -276,6 +281,7 @@ export class Room {
       ...(options.createSocket ? { createSocket: options.createSocket } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
       ...(options.reconnect ? { reconnect: options.reconnect } : {}),
+      milestone: this.milestone,
     });
     this.link.events.on("status", (status) => {
       this.events.emit("relay-status", status);
@@ -597,6 +603,7 @@ export class Room {
     };
     this.peers.set(peer.key, peer);
     this.byClientId.set(id, peer);
+    this.milestone("first-peer");
     this.events.emit("peer-joined", { key: peer.key });
     this.changed();
     return peer;
@@ -841,10 +848,12 @@ export class Room {
       createPeerConnection: () => this.options.createPeerConnection(this.iceConfiguration),
       send: (message: SignalMessage) => this.link.send(message, peer.clientId),
       iceServers: () => this.iceServers,
+      milestone: this.milestone,
       ...(this.options.logger ? { logger: this.options.logger } : {}),
     });
     peer.session = session;
     session.events.on("connection-state", (state) => {
+      if (state === "connected") this.milestone("ice-connected");
       // Failed and stuck connections restart ICE by themselves (PeerSession).
       if (peer.presence === "away" && (state === "failed" || state === "closed")) this.dropPeer(peer, true);
       this.changed();
@@ -883,6 +892,7 @@ export class Room {
     if (resource.state === "active" && resource.stream === stream) return;
     resource.state = "active";
     resource.stream = stream;
+    this.milestone("first-track");
     this.events.emit("stream-started", { key: peer.key, id: streamId, stream });
     this.changed();
   }

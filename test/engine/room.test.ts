@@ -133,6 +133,27 @@ describe("Room (werift + real relay)", () => {
     expect(bo.peer(keyOf(bo, "ana"))?.resources.get("cam-of-ana")?.preview).toBeUndefined();
   });
 
+  it("reports each step of a join once, in the order it happened", async () => {
+    const anaSteps: string[] = [];
+    const boSteps: string[] = [];
+    const ana = join("room-milestones", "ana", { milestone: (step) => anaSteps.push(step) });
+    await until(() => anaSteps.includes("joined"), "ana joined");
+    const stream = createWeriftAudioStream("mic-milestones");
+    ana.provide({ info: { id: stream.id, kind: "track", trackKind: "audio", label: "Microphone" }, stream });
+    const bo = join("room-milestones", "bo", { autoRequest: () => true, milestone: (step) => boSteps.push(step) });
+    await next(bo, "stream-started");
+    await until(() => boSteps.includes("ice-connected"), "bo connected");
+    expect(anaSteps.slice(0, 3)).toEqual(["relay-ready", "join-sent", "joined"]);
+    // Bo asked for Ana's microphone: Ana offers, Bo answers.
+    // (The track may arrive while the offer is applied, before the answer leaves.)
+    expect(boSteps.slice(0, 5)).toEqual(["relay-ready", "join-sent", "joined", "first-peer", "offer-received"]);
+    expect(boSteps).toEqual(expect.arrayContaining(["answer-sent", "first-track"]));
+    expect(anaSteps).toContain("offer-sent");
+    expect(anaSteps).toContain("answer-received");
+    expect(new Set(boSteps).size).toBe(boSteps.length);
+    bo.leave();
+  });
+
   it("handles request and request_stop cycles from the receiver", async () => {
     const ana = join("room-cycles", "ana");
     const bo = join("room-cycles", "bo");
