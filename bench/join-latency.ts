@@ -36,7 +36,7 @@ async function oneRun(browser: Browser, origin: string): Promise<Timeline> {
         (element as HTMLVideoElement).requestVideoFrameCallback(() => resolve(performance.now()));
       }),
   );
-  // The page marks each step as `meshmeet:<step>` (client-web/room/main.ts and the engine's milestones).
+  // The page marks each step as `meshmeet:<step>` (client-web/room/boot.ts, main.ts and the engine's milestones).
   const steps = await bo.evaluate(() => {
     const navigation = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming | undefined;
     const marks = performance.getEntriesByType("mark").filter((entry) => entry.name.startsWith("meshmeet:"));

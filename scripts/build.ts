@@ -13,7 +13,6 @@ const dev = process.argv.includes("--dev");
 /** Browser entry points → /assets/<name>.js. */
 export const CLIENT_ENTRIES: Record<string, string> = {
   start: "client-web/start/main.ts",
-  room: "client-web/room/main.ts",
   // A module worker the room page starts for file hashing (client-web/hashing/).
   "sha256-worker": "client-web/hashing/worker.ts",
   // hls.js, on its own: the room page imports it only when a watch-together share plays
@@ -68,8 +67,18 @@ async function main(): Promise<void> {
       entryPoints: CLIENT_ENTRIES,
       outdir: `${dist}/public/assets`,
       format: "esm",
-      // No code splitting: the room page would load its shared chunk only after parsing room.js,
-      // one more round trip before the key derivation can start. The start page shares little.
+      // One file each: the start page shares little with the room, the workers must stand alone.
+    }),
+    // The room page: a small boot script (room.js) that starts the key derivations at once, and
+    // the rest of the client as a chunk it imports meanwhile (client-web/room/boot.ts). Code both
+    // need goes into a shared chunk, which the browser fetches with room.js.
+    build({
+      ...browser,
+      entryPoints: { room: "client-web/room/boot.ts" },
+      outdir: `${dist}/public/assets`,
+      format: "esm",
+      splitting: true,
+      chunkNames: "room-[name]-[hash]",
     }),
     // Its two WebAssembly builds (plain and SIMD; the loader picks one), served as application/wasm.
     ...["rnnoise.wasm", "rnnoise_simd.wasm"].map((file) =>

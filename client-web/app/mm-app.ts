@@ -132,7 +132,7 @@ export class App extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     this.audio = new SharedAudioContext({ onSuspended: () => this.say("Audio starts at your first click or key press on this page.") });
-    // Built next to room.js (scripts/build.ts), like the SHA-256 worker below.
+    // Built into /assets next to the room page's scripts (scripts/build.ts), like the SHA-256 worker below.
     this.rnnoise = new RnnoiseLoader(this.audio, defaultRnnoiseUrls(import.meta.url));
     this.media = new LocalMedia(
       this.room,
@@ -146,7 +146,7 @@ export class App extends LitElement {
       () => this.prefs.values.audio_activity_threshold,
       (speaking) => (this.speaking = speaking),
     );
-    // Built next to room.js (scripts/build.ts); it hashes files off this thread.
+    // Built into /assets next to the room page's scripts (scripts/build.ts); it hashes files off this thread.
     this.hashing = new WorkerSha256(new URL("sha256-worker.js", import.meta.url));
     this.files = new FileTransfers(this.room, (key) => this.nameOf(key), () => this.requestUpdate(), this.hashing.create);
     this.watches = new RoomWatches(this.room, this.prefs, this.secret, () => this.requestUpdate());

@@ -2,7 +2,7 @@
 // offers files whose transfers lie. The real client must report each as failed, never present
 // the download as complete, and show names that cannot point anywhere but one file.
 
-import { cp } from "node:fs/promises";
+import { cp, readdir } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
@@ -24,7 +24,9 @@ beforeAll(async () => {
   if (!existsSync(`${DIST}room.html`)) throw new Error("dist/public is missing: run `make build` first");
   // The hostile page is served at / (index.html) next to the real client's /room and /sw.js.
   site = await bundleTestSite({ pages: { index: "test/e2e/pages/hostile-file-peer.ts" }, layout: "relay" });
-  for (const entry of ["room.html", "sw.js", "assets/room.js", "assets/sha256-worker.js", "assets/style.css"]) await cp(`${DIST}${entry}`, `${site.dir}/${entry}`);
+  // The room page is its boot script (room.js) and the chunks it imports (room-*.js).
+  const roomScripts = (await readdir(`${DIST}assets`)).filter((name) => /^room(-.+)?\.js$/.test(name)).map((name) => `assets/${name}`);
+  for (const entry of ["room.html", "sw.js", ...roomScripts, "assets/sha256-worker.js", "assets/style.css"]) await cp(`${DIST}${entry}`, `${site.dir}/${entry}`);
   relay = createRelay(loadConfig('[server]\nbind = "127.0.0.1:0"\n'), { staticRoot: site.dir });
   origin = `http://127.0.0.1:${(await relay.listen()).port}`;
   browser = await launchBrowser();
