@@ -30,7 +30,7 @@ import { defaultRnnoiseUrls, RnnoiseLoader } from "../audio/rnnoise.js";
 import { SharedAudioContext } from "../audio/shared-audio-context.js";
 import { FileTransfers } from "./file-transfers.js";
 import { LocalMedia, type MediaKind } from "./local-media.js";
-import { RoomWatches } from "./room-watches.js";
+import { RoomWatches, type KnownRoomSecrets } from "./room-watches.js";
 import { JellyfinAccount } from "./jellyfin-account.js";
 import { SHARE_KIND, WatchTogether, type QueuedItem } from "./watch-together.js";
 import "../components/mm-announcer.js";
@@ -98,6 +98,8 @@ export class App extends LitElement {
   @property() secret = "";
   /** From /config.json: the Jellyfin servers watch-together may use (["*"] any, [] none). */
   @property({ attribute: false }) jellyfinServers: readonly string[] = ["*"];
+  /** Keeps known rooms' derived secrets for warm joins (set by the boot; none in tests). */
+  @property({ attribute: false }) knownRoomSecrets: KnownRoomSecrets | undefined;
   @state() private panel: SidePanel | null = null;
   @state() private chat: ChatEntry[] = [];
   @state() private unread = 0;
@@ -149,7 +151,7 @@ export class App extends LitElement {
     // Built into /assets next to the room page's scripts (scripts/build.ts); it hashes files off this thread.
     this.hashing = new WorkerSha256(new URL("sha256-worker.js", import.meta.url));
     this.files = new FileTransfers(this.room, (key) => this.nameOf(key), () => this.requestUpdate(), this.hashing.create);
-    this.watches = new RoomWatches(this.room, this.prefs, this.secret, () => this.requestUpdate());
+    this.watches = new RoomWatches(this.room, this.prefs, this.secret, () => this.requestUpdate(), this.knownRoomSecrets);
     this.jellyfin = new JellyfinAccount(() => this.requestUpdate(), () => this.jellyfinServers);
     this.watch = new WatchTogether(this.room, () => this.requestUpdate(), (message) => this.say(message));
     this.trust ??= new TrustController(this, { room: this.room, say: (message) => this.say(message), nameOf: (key) => this.nameOf(key) });

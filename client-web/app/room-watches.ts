@@ -27,6 +27,14 @@ export function parseWatchList(json: string | undefined): string[] {
   return [...new Set(secrets.filter((s) => s.length > 0))].slice(0, MAX_WATCHES);
 }
 
+/** Where the derived secrets of known rooms are kept for warm joins (room-secrets-cache.ts). */
+export interface KnownRoomSecrets {
+  /** Keep the current room's derived hash and key: it is a known room. */
+  keepCurrent(): void;
+  /** Drop what is kept for a room that is no longer known. */
+  forget(secret: string): void;
+}
+
 export class RoomWatches {
   private list: string[] = [];
   private readonly hashes = new Map<string, string>();
@@ -39,6 +47,7 @@ export class RoomWatches {
     private readonly prefs: PrefsStore,
     private readonly currentSecret: string,
     private readonly onChange: () => void,
+    private readonly kept?: KnownRoomSecrets,
   ) {
     this.offInfo = room.onRoomInfo(({ hash, userCount }) => {
       this.counts.set(hash, userCount);
@@ -69,7 +78,10 @@ export class RoomWatches {
 
   /** Re-reads the pref and re-sends the watch list. */
   reload(): void {
+    const before = this.list;
     this.list = parseWatchList(this.prefs.values.room_watches);
+    for (const secret of before) if (!this.list.includes(secret)) this.kept?.forget(secret);
+    if (this.list.includes(this.currentSecret)) this.kept?.keepCurrent();
     void this.sync();
   }
 

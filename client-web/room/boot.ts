@@ -1,6 +1,7 @@
 // Boot of /room#<secret>?<prefs>: the page's first, small script. It reads the fragment and at
 // once starts what the join waits for longest — the two PBKDF2 derivations of the room hash and
-// key, and /config.json — then loads the rest of the client (main.ts, a chunk of its own, about
+// key (or, for a known room joined before, reads them from IndexedDB: room-secrets-cache.ts),
+// and /config.json — then loads the rest of the client (main.ts, a chunk of its own, about
 // a hundred times this script's size) while they run. Measured before this split: the
 // derivations started only once the whole bundle had been fetched, parsed and run, 370 ms after
 // the HTML arrived. (Running the two in two workers would not help: Chromium runs WebCrypto on one
@@ -11,6 +12,7 @@ import "../trusted-types.js";
 import { deriveRoomHash, deriveRoomKey } from "../../common/crypto/room-crypto.js";
 import { parseRoomFragment } from "../../common/prefs/fragment.js";
 import { showFatal } from "./fatal.js";
+import { cachedRoomSecrets, roomSecretsStore } from "./room-secrets-cache.js";
 import { loadPageConfig } from "./server-config.js";
 
 /**
@@ -36,13 +38,21 @@ async function boot(): Promise<void> {
     );
     return;
   }
-  const hash = deriveRoomHash(secret).then((value) => (mark("hash-ready"), value));
-  const key = deriveRoomKey(secret).then((value) => (mark("key-ready"), value));
-  const secrets = Promise.all([hash, key]).then(([roomHash, roomKey]) => ({ hash: roomHash, key: roomKey }));
   const pageConfig = loadPageConfig().then((config) => (mark("config-ready"), config));
+  // A known room joined before has its hash and key kept (warm join): no PBKDF2 at all.
+  const secretsStore = roomSecretsStore();
+  const secrets = cachedRoomSecrets(secret, secretsStore).then((cached) => {
+    if (cached) {
+      mark("secrets-cached");
+      return cached;
+    }
+    const hash = deriveRoomHash(secret).then((value) => (mark("hash-ready"), value));
+    const key = deriveRoomKey(secret).then((value) => (mark("key-ready"), value));
+    return Promise.all([hash, key]).then(([roomHash, roomKey]) => ({ hash: roomHash, key: roomKey }));
+  });
   const { startRoom } = await import("./main.js");
   mark("app-loaded");
-  await startRoom({ secret, params, secrets, pageConfig, mark });
+  await startRoom({ secret, params, secrets, secretsStore, pageConfig, mark });
 }
 
 boot().catch((error: unknown) => {

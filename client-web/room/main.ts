@@ -2,6 +2,7 @@
 // work: create the Room and mount <mm-app>. Loaded as a chunk of its own, while the key and hash
 // derivations already run. The secret never leaves the page.
 
+import type { UseStore } from "idb-keyval";
 import type { RoomSecrets } from "../../common/crypto/room-crypto.js";
 import { Room } from "../../common/engine/room.js";
 import type { RoomFragment } from "../../common/prefs/fragment.js";
@@ -10,6 +11,7 @@ import { roomDisplayName } from "../app/room-name.js";
 import { installChangePref, PrefsStore } from "../prefs/prefs-store.js";
 import { loadIdentity } from "../trust/identity-store.js";
 import { showFatal } from "./fatal.js";
+import { forgetRoomSecrets, rememberRoomSecrets } from "./room-secrets-cache.js";
 import type { PageConfig } from "./server-config.js";
 import "../app/mm-app.js";
 
@@ -23,11 +25,13 @@ export interface RoomBoot {
   readonly secret: string;
   readonly params: RoomFragment["params"];
   readonly secrets: Promise<RoomSecrets>;
+  /** Where known rooms' secrets are kept for warm joins (room-secrets-cache.ts). */
+  readonly secretsStore: UseStore;
   readonly pageConfig: Promise<PageConfig>;
   readonly mark: (step: string) => void;
 }
 
-export async function startRoom({ secret, params, secrets, pageConfig, mark }: RoomBoot): Promise<void> {
+export async function startRoom({ secret, params, secrets, secretsStore, pageConfig, mark }: RoomBoot): Promise<void> {
   if (!globalThis.RTCPeerConnection) {
     showFatal("This browser cannot make WebRTC connections, which meetings need.");
     return;
@@ -66,6 +70,10 @@ export async function startRoom({ secret, params, secrets, pageConfig, mark }: R
   app.secret = secret;
   app.roomName = name;
   app.jellyfinServers = (await pageConfig).jellyfinServers;
+  app.knownRoomSecrets = {
+    keepCurrent: () => void secrets.then((derived) => rememberRoomSecrets(secret, derived, secretsStore)),
+    forget: (known) => void forgetRoomSecrets(known, secretsStore),
+  };
   document.body.replaceChildren(app);
   // Switching rooms (a known-room link, or an edited address) is a new meeting: start clean.
   window.addEventListener("hashchange", () => location.reload());

@@ -1,6 +1,7 @@
 // Verifying a member end to end: two Chromium pages compare safety codes, one marks the other
 // verified, meets them again in a new visit and sees them recognised, and is warned when someone
-// else later takes their name. The built client served by the real relay.
+// else later takes their name. Also a known room opened again without deriving its keys. The
+// built client served by the real relay.
 
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -112,6 +113,34 @@ describe("safety codes", () => {
       };
     });
     expect(outcome).toEqual({ markup: "TypeError", foreignWorker: "TypeError", ownWorker: "allowed" });
+  });
+
+});
+
+describe("known rooms", () => {
+  it("a known room opens again without deriving its keys (warm join), and still meets the others", async () => {
+    const secret = randomRoomSecret();
+    const context = await browser.newContext();
+    const ana = await joinAs(secret, "ana", context);
+    const bo = await joinAs(secret, "bo");
+    await tile(ana, "bo").waitFor();
+    // Ana adds the room to her known rooms.
+    await ana.evaluate((known) => (window as unknown as { meshmeet: { prefs: { set(key: string, value: string): Promise<void> } } }).meshmeet.prefs.set("room_watches", JSON.stringify([known])), secret);
+    const marks = (page: Page) => page.evaluate(() => performance.getEntriesByType("mark").map((entry) => entry.name));
+    expect(await marks(ana)).toContain("meshmeet:key-ready");
+    await ana.reload();
+    // Each side reads the other's name: what Ana seals with the kept key opens with Bo's derived one, and back.
+    await tile(ana, "bo").waitFor();
+    await tile(bo, "ana").waitFor();
+    const warm = await marks(ana);
+    expect(warm).toContain("meshmeet:secrets-cached");
+    expect(warm).not.toContain("meshmeet:key-ready");
+    // Out of the known rooms: the next visit derives again.
+    await ana.evaluate(() => (window as unknown as { meshmeet: { prefs: { set(key: string, value: string): Promise<void> } } }).meshmeet.prefs.set("room_watches", "[]"));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await ana.reload();
+    await tile(ana, "bo").waitFor();
+    expect(await marks(ana)).toContain("meshmeet:key-ready");
   });
 });
 
