@@ -373,7 +373,10 @@ describe("NAT lab with Chromium and coturn", () => {
     }
   });
 
-  it("a relay-only data channel connects the symmetric home to the cone home through coturn", async () => {
+  // One retry: once in many runs Chromium's gathering through coturn never reports "complete"
+  // on this shared machine (seen once in CI, with the same test green before and after); each try
+  // makes new connections, so a second failure is a real one.
+  it("a relay-only data channel connects the symmetric home to the cone home through coturn", { retry: 1 }, async () => {
     const t0 = performance.now();
     const offer = await startPeer(pages.cone, turnServer(turn.urls.udp));
     const answer = await startPeer(pages.sym, turnServer(turn.urls.udp), offer);
