@@ -33,6 +33,8 @@ export interface KnownRoomSecrets {
   keepCurrent(): void;
   /** Drop what is kept for a room that is no longer known. */
   forget(secret: string): void;
+  /** The current room's hash, derived (or kept) for the join: not derived a second time here. */
+  readonly currentHash: Promise<string>;
 }
 
 export class RoomWatches {
@@ -98,7 +100,10 @@ export class RoomWatches {
   private async sync(): Promise<void> {
     const generation = ++this.generation;
     for (const secret of this.list) {
-      if (!this.hashes.has(secret)) this.hashes.set(secret, await deriveRoomHash(secret));
+      if (!this.hashes.has(secret)) {
+        const current = secret === this.currentSecret ? this.kept?.currentHash : undefined;
+        this.hashes.set(secret, await (current ?? deriveRoomHash(secret)));
+      }
       if (generation !== this.generation) return; // a newer list superseded this one
     }
     this.room.watchRooms(this.list.flatMap((secret) => this.hashes.get(secret) ?? []));

@@ -73,6 +73,7 @@ export async function startRoom({ secret, params, secrets, secretsStore, pageCon
   app.knownRoomSecrets = {
     keepCurrent: () => void secrets.then((derived) => rememberRoomSecrets(secret, derived, secretsStore)),
     forget: (known) => void forgetRoomSecrets(known, secretsStore),
+    currentHash: secrets.then((derived) => derived.hash),
   };
   document.body.replaceChildren(app);
   // Switching rooms (a known-room link, or an edited address) is a new meeting: start clean.
