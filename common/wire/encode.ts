@@ -75,6 +75,8 @@ function relayPayload(message: RelayMessage): [string, unknown] {
       return ["ice_candidate", message.candidate];
     case "preview":
       return ["preview", { id: message.id, data: message.data }];
+    case "display_size":
+      return ["display_size", { id: message.id, width: message.width, height: message.height }];
   }
 }
 

@@ -152,7 +152,18 @@ export type RelayMessage =
   | { readonly type: "offer"; readonly sdp: string }
   | { readonly type: "answer"; readonly sdp: string }
   | { readonly type: "ice_candidate"; readonly candidate: IceCandidateInfo }
-  | { readonly type: "preview"; readonly id: string; readonly data: string };
+  | { readonly type: "preview"; readonly id: string; readonly data: string }
+  /**
+   * A meshmeet extension (key `display_size`; keks-meet's web client ignores unknown keys, and
+   * we send it only to peers whose messages carry meshmeet's stamp, since keks-meet's native
+   * clients stop at any key they do not know): how large, in device pixels, the receiver shows
+   * the stream `id` that this peer sends it. The sender then encodes no larger for this receiver.
+   */
+  | { readonly type: "display_size"; readonly id: string; readonly width: number; readonly height: number };
+
+/** Bounds of a `display_size` side, in device pixels: an 8K screen at 2× fits. */
+export const MIN_DISPLAY_PIXELS = 1;
+export const MAX_DISPLAY_PIXELS = 16_384;
 
 export type RelayMessageType = RelayMessage["type"];
 
@@ -167,6 +178,7 @@ export const RELAY_MESSAGE_TYPES: readonly RelayMessageType[] = [
   "answer",
   "ice_candidate",
   "preview",
+  "display_size",
 ];
 
 /** The plaintext that is sealed: `{"sender": id, "inner": RelayMessage}`. */

@@ -180,6 +180,10 @@ describe("relay envelopes", () => {
       '{"inner":{"preview":{"id":"f40dcb12","data":"data:image/webp;base64,UklGR"}},"sender":1}',
       [{ type: "preview", id: "f40dcb12", data: "data:image/webp;base64,UklGR" }],
     ],
+    [
+      '{"inner":{"display_size":{"id":"f40dcb12","width":640,"height":360,"later":true}},"sender":1}',
+      [{ type: "display_size", id: "f40dcb12", width: 640, height: 360 }],
+    ],
     // Native (rift) sends null for absent options.
     [
       '{"sender":3,"inner":{"provide":{"id":"p8080","kind":"port","track_kind":null,"label":"port 8080","size":null}}}',
@@ -274,6 +278,13 @@ describe("relay envelopes", () => {
     ['{"sender":1,"inner":{"ice_candidate":{"candidate":"c","sdpMLineIndex":"0"}}}', "bad_field"],
     ['{"sender":1,"inner":{"preview":{"id":"x"}}}', "bad_field"],
     ['{"sender":1,"inner":{"request_stop":null}}', "bad_field"],
+    ['{"sender":1,"inner":{"display_size":{"id":"x","width":0,"height":240}}}', "bad_field"],
+    ['{"sender":1,"inner":{"display_size":{"id":"x","width":320,"height":16385}}}', "bad_field"],
+    ['{"sender":1,"inner":{"display_size":{"id":"x","width":320.5,"height":240}}}', "bad_field"],
+    ['{"sender":1,"inner":{"display_size":{"id":"x","width":"320","height":240}}}', "bad_field"],
+    ['{"sender":1,"inner":{"display_size":{"id":"x","width":320}}}', "bad_field"],
+    ['{"sender":1,"inner":{"display_size":{"width":320,"height":240}}}', "bad_field"],
+    ['{"sender":1,"inner":{"display_size":[320,240]}}', "bad_field"],
   ];
   for (const [text, code] of hostile) {
     it(`rejects ${text.slice(0, 70)} as ${code}`, () => {
@@ -331,6 +342,7 @@ describe("relay envelopes", () => {
       { type: "answer", sdp: "v=0" },
       { type: "ice_candidate", candidate: { candidate: "c", sdpMid: "0", sdpMLineIndex: 0, usernameFragment: "u" } },
       { type: "preview", id: "a", data: "data:image/webp;base64,AA" },
+      { type: "display_size", id: "a", width: 1, height: 16_384 },
     ];
     for (const message of messages) {
       const text = encodeEnvelope(42, message);

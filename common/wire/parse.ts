@@ -26,7 +26,7 @@ import type {
   SessionClaimFields,
   ServerboundPacket,
 } from "./packets.js";
-import { MAX_TURN_URLS } from "./packets.js";
+import { MAX_DISPLAY_PIXELS, MAX_TURN_URLS, MIN_DISPLAY_PIXELS } from "./packets.js";
 
 export type WireErrorCode =
   | "not_json" // the text is not JSON
@@ -399,6 +399,18 @@ function parseRelayEntry(key: string, payload: unknown): Result<RelayMessage, Wi
       return typeof payload.data === "string"
         ? ok({ type: "preview", id: id.value, data: payload.data })
         : bad("preview.data must be a string");
+    }
+    case "display_size": {
+      if (!isObject(payload)) return bad("display_size must be an object");
+      const id = resourceId(payload.id, "display_size.id");
+      if (!id.ok) return id;
+      const { width, height } = payload;
+      const inBounds = (side: unknown): side is number =>
+        typeof side === "number" && Number.isSafeInteger(side) && side >= MIN_DISPLAY_PIXELS && side <= MAX_DISPLAY_PIXELS;
+      if (!inBounds(width) || !inBounds(height)) {
+        return bad(`display_size.width and .height must be integers from ${MIN_DISPLAY_PIXELS} to ${MAX_DISPLAY_PIXELS} (device pixels)`);
+      }
+      return ok({ type: "display_size", id: id.value, width, height });
     }
     default:
       return undefined;
