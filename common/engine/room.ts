@@ -17,10 +17,12 @@ import { createIdentityPair, identityFromPair, verifyIdentityProof, type Identit
 import { safetyCode } from "../crypto/safety-code.js";
 import { createSessionClaim, verifySessionClaim, type SessionClaim } from "../crypto/session-claim.js";
 import { sameFingerprints } from "../wire/dtls-fingerprints.js";
-import type { ChatContent, ClientId, IdentityFields, ProvideInfo, RelayMessage, SessionClaimFields } from "../wire/packets.js";
+import { MAX_DISPLAY_PIXELS, MIN_DISPLAY_PIXELS, type ChatContent, type ClientId, type IdentityFields, type ProvideInfo, type RelayMessage, type SessionClaimFields } from "../wire/packets.js";
 import { MAX_FILE_BYTES } from "./file-transfer/protocol.js";
 import type { ConnectionPath } from "./connection-path.js";
 import { summarizeIceServers, type IceFailureCause, type IceServerSummary } from "./ice-diagnosis.js";
+import { LinkFitter } from "./link-fitter.js";
+import type { PixelSize } from "./link-fit.js";
 import { firstOfEach, type MilestoneSink } from "./milestones.js";
 import { PeerSession, type SignalMessage } from "./peer-session.js";
 import { silentLogger, type Logger, type SocketFactory } from "./platform.js";
@@ -149,6 +151,11 @@ export interface RoomOptions {
   readonly identity?: IdentityKey | Promise<IdentityKey>;
   /** Told of the first occurrence of each step of joining (see milestones.ts). */
   readonly milestone?: MilestoneSink;
+  /**
+   * Whether the video we send is fitted to each receiver's link and tile (link-fitter.ts);
+   * asked when a connection is made. Default on.
+   */
+  readonly fitVideo?: boolean | (() => boolean);
 }
 
 /**
@@ -215,6 +222,10 @@ interface RemotePeer {
   presence: "present" | "away";
   awayTimer: ReturnType<typeof setTimeout> | undefined;
   session: PeerSession | undefined;
+  /** Fits the video we send them (RoomOptions.fitVideo), while their connection lasts. */
+  fitter: LinkFitter | undefined;
+  /** The display size we last told them, per resource of theirs we show ("w×h"). */
+  readonly toldSizes: Map<string, string>;
   readonly resources: Map<string, { info: ProvideInfo; state: RemoteResourceState; stream: MediaStream | undefined; preview: string | undefined }>;
   /** Channels we opened for their requests, per resource id, to close on request_stop. */
   readonly servingChannels: Map<string, Set<RTCDataChannel>>;
@@ -429,9 +440,27 @@ export class Room {
     const wasActive = resource.state === "active";
     resource.state = "available";
     resource.stream = undefined;
+    peer.toldSizes.delete(id);
     this.sendTo(peer, { type: "request_stop", id });
     if (wasActive) this.events.emit("stream-stopped", { key, id });
     this.changed();
+  }
+
+  /**
+   * The UI shows `key`'s stream `id` at this size (device pixels): they may encode it no larger
+   * for us. Told only when it changed, and only to meshmeet peers (the extension's key would stop
+   * keks-meet's native clients).
+   */
+  reportDisplaySize(key: PeerKey, id: string, size: PixelSize): void {
+    const peer = this.peers.get(key);
+    if (!peer || peer.unstamped || peer.resources.get(id)?.state !== "active") return;
+    const clamp = (side: number) => Math.min(MAX_DISPLAY_PIXELS, Math.max(MIN_DISPLAY_PIXELS, Math.round(side)));
+    const width = clamp(size.width);
+    const height = clamp(size.height);
+    const told = `${width}x${height}`;
+    if (peer.toldSizes.get(id) === told) return;
+    peer.toldSizes.set(id, told);
+    this.sendTo(peer, { type: "display_size", id, width, height });
   }
 
   sendChat(content: ChatContent): void {
@@ -598,6 +627,8 @@ export class Room {
       presence: "present",
       awayTimer: undefined,
       session: undefined,
+      fitter: undefined,
+      toldSizes: new Map(),
       resources: new Map(),
       servingChannels: new Map(),
     };
@@ -632,6 +663,7 @@ export class Room {
     if (peer.awayTimer !== undefined) clearTimeout(peer.awayTimer);
     this.peers.delete(peer.key);
     if (this.byClientId.get(peer.clientId) === peer) this.byClientId.delete(peer.clientId);
+    peer.fitter?.stop();
     peer.session?.close();
     if (!announce) return;
     this.events.emit("peer-left", { key: peer.key, name: peer.name });
@@ -671,6 +703,10 @@ export class Room {
       case "answer":
       case "ice_candidate":
         void this.ensureSession(peer).handleSignal(message);
+        return;
+      case "display_size":
+        // Only for a stream we send them; anything else is stale (we stopped) or noise.
+        if (peer.session?.isSending(message.id)) peer.fitter?.setDisplaySize(message.id, message);
         return;
       case "preview": {
         const resource = peer.resources.get(message.id);
@@ -833,6 +869,7 @@ export class Room {
   private stopServing(peer: RemotePeer, id: string): void {
     const wasSending = peer.session?.isSending(id) ?? false;
     peer.session?.stopStream(id);
+    peer.fitter?.forget(id);
     const channels = peer.servingChannels.get(id);
     peer.servingChannels.delete(id);
     for (const channel of channels ?? []) channel.close();
@@ -852,6 +889,14 @@ export class Room {
       ...(this.options.logger ? { logger: this.options.logger } : {}),
     });
     peer.session = session;
+    const fit = this.options.fitVideo ?? true;
+    if (typeof fit === "function" ? fit() : fit) {
+      peer.fitter = new LinkFitter({
+        connection: session.connection,
+        streamOf: (track) => [...this.local.values()].find((resource) => resource.stream?.getTracks().includes(track))?.info.id,
+        ...(this.options.logger ? { logger: this.options.logger } : {}),
+      });
+    }
     session.events.on("connection-state", (state) => {
       if (state === "connected") this.milestone("ice-connected");
       // Failed and stuck connections restart ICE by themselves (PeerSession).
