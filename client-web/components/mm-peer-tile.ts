@@ -12,6 +12,7 @@ import { safeFileName } from "../../common/engine/file-transfer/file-name.js";
 import { formatBytes, formatDuration, type TransferView } from "../files/transfer-view.js";
 import type { TrustView } from "../trust/peer-trust.js";
 import "./mm-peer-trust.js";
+import type { VideoDisplaySizeEvent } from "./mm-stream-view.js";
 import "./mm-stream-view.js";
 import "./mm-transfer.js";
 import { tileButtonStyles, tileStyles } from "./tile-styles.js";
@@ -39,6 +40,22 @@ export class ShareWatchEvent extends Event {
     readonly watch: boolean,
   ) {
     super(ShareWatchEvent.eventName, { bubbles: true, composed: true });
+  }
+}
+
+/**
+ * `key`'s stream `id` is shown at this size (device pixels): the room tells them, so that they
+ * encode it no larger for us.
+ */
+export class StreamDisplaySizeEvent extends Event {
+  static readonly eventName = "stream-display-size";
+  constructor(
+    readonly key: PeerKey,
+    readonly id: string,
+    readonly width: number,
+    readonly height: number,
+  ) {
+    super(StreamDisplaySizeEvent.eventName, { bubbles: true, composed: true });
   }
 }
 
@@ -253,7 +270,11 @@ export class MmPeerTile extends LitElement {
     const source = `${label} from ${peerName}`;
     let media: unknown = nothing;
     if (resource.state === "active" && resource.stream) {
-      media = html`<mm-stream-view .stream=${resource.stream} label=${source}></mm-stream-view>`;
+      const sized = (event: VideoDisplaySizeEvent): void => {
+        event.stopPropagation();
+        this.dispatchEvent(new StreamDisplaySizeEvent(key, resource.info.id, event.width, event.height));
+      };
+      media = html`<mm-stream-view .stream=${resource.stream} label=${source} @video-display-size=${sized}></mm-stream-view>`;
     } else if (resource.preview !== undefined && isSafeImageDataUrl(resource.preview)) {
       media = html`<img class="preview" src=${resource.preview} alt=${`Preview of ${source}`} />`;
     }
@@ -328,5 +349,6 @@ declare global {
     "resource-disable": ResourceDisableEvent;
     "file-download": FileDownloadEvent;
     "share-watch": ShareWatchEvent;
+    "stream-display-size": StreamDisplaySizeEvent;
   }
 }

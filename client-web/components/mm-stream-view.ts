@@ -1,10 +1,29 @@
 // Plays one MediaStream: a <video> when it has video tracks, otherwise an "Audio" placeholder with
 // a hidden <audio> element doing the playing. Properties in, nothing out. Keeps playing through
 // the browser's own pauses (element moved, autoplay refused until a gesture) without fighting a
-// pause the user asked for.
+// pause the user asked for. Says how large it shows a video (VideoDisplaySizeEvent), so that the
+// sender can encode it no larger for us.
 
 import { LitElement, css, html, nothing, type PropertyValues } from "lit";
 import { customElement, property, state } from "lit/decorators.js";
+
+/**
+ * The size at which the video is shown, in device pixels, once it settled (after a resize).
+ * Bubbles but does not leave the shadow tree it is in: the tile that knows whose stream it is
+ * passes it on.
+ */
+export class VideoDisplaySizeEvent extends Event {
+  static readonly eventName = "video-display-size";
+  constructor(
+    readonly width: number,
+    readonly height: number,
+  ) {
+    super(VideoDisplaySizeEvent.eventName, { bubbles: true });
+  }
+}
+
+/** A resize settles within this; a sender reconfigures its encoder on each size it is told. */
+export const DISPLAY_SIZE_SETTLE_MS = 300;
 
 @customElement("mm-stream-view")
 export class MmStreamView extends LitElement {
@@ -63,6 +82,10 @@ export class MmStreamView extends LitElement {
   /** The user paused this element (context menu, media keys): we leave it paused. */
   private userPaused = false;
   private watched: MediaStream | undefined;
+  private sizeObserver: ResizeObserver | undefined;
+  private observedVideo: HTMLVideoElement | undefined;
+  private sizeTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastSize = "";
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -79,6 +102,7 @@ export class MmStreamView extends LitElement {
     document.removeEventListener("click", this.onGesture, true);
     document.removeEventListener("keydown", this.onGesture, true);
     this.watch(undefined);
+    this.observeSize(null);
     // Let go of the decoder now rather than when the element is collected.
     const media = this.media();
     if (media) media.srcObject = null;
@@ -105,11 +129,43 @@ export class MmStreamView extends LitElement {
   }
 
   protected override updated(): void {
+    this.observeSize(this.renderRoot?.querySelector("video") ?? null);
     const media = this.media();
     if (!media || !this.stream) return;
     media.muted = this.muted;
     if (media.srcObject !== this.stream) media.srcObject = this.stream;
     if (media.paused && !this.userPaused && !this.blocked) this.play(media);
+  }
+
+  /** Watches the size of the shown video element (a new one after each re-render that made one). */
+  private observeSize(video: HTMLVideoElement | null): void {
+    if (video === (this.observedVideo ?? null)) return;
+    this.sizeObserver?.disconnect();
+    clearTimeout(this.sizeTimer);
+    this.observedVideo = video ?? undefined;
+    this.lastSize = "";
+    if (!video || typeof ResizeObserver !== "function") return;
+    this.sizeObserver ??= new ResizeObserver((entries) => {
+      const entry = entries[entries.length - 1];
+      if (entry) this.noteSize(entry);
+    });
+    this.sizeObserver.observe(video);
+  }
+
+  private noteSize(entry: ResizeObserverEntry): void {
+    // Device pixels where the browser says them exactly; else CSS pixels × the pixel ratio.
+    const exact = entry.devicePixelContentBoxSize?.[0];
+    const ratio = globalThis.devicePixelRatio || 1;
+    const width = Math.round(exact ? exact.inlineSize : entry.contentRect.width * ratio);
+    const height = Math.round(exact ? exact.blockSize : entry.contentRect.height * ratio);
+    clearTimeout(this.sizeTimer);
+    if (width < 1 || height < 1) return; // not shown (collapsed, display: none): nothing to tell
+    this.sizeTimer = setTimeout(() => {
+      const size = `${width}x${height}`;
+      if (size === this.lastSize || !this.isConnected) return;
+      this.lastSize = size;
+      this.dispatchEvent(new VideoDisplaySizeEvent(width, height));
+    }, DISPLAY_SIZE_SETTLE_MS);
   }
 
   private media(): HTMLMediaElement | null {
@@ -173,5 +229,8 @@ export class MmStreamView extends LitElement {
 declare global {
   interface HTMLElementTagNameMap {
     "mm-stream-view": MmStreamView;
+  }
+  interface HTMLElementEventMap {
+    "video-display-size": VideoDisplaySizeEvent;
   }
 }

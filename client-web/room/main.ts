@@ -8,6 +8,7 @@ import { Room } from "../../common/engine/room.js";
 import type { RoomFragment } from "../../common/prefs/fragment.js";
 import { TURN_CREDENTIALS_QUERY } from "../../common/wire/packets.js";
 import { roomDisplayName } from "../app/room-name.js";
+import { StreamDisplaySizeEvent } from "../components/mm-peer-tile.js";
 import { installChangePref, PrefsStore } from "../prefs/prefs-store.js";
 import { loadIdentity } from "../trust/identity-store.js";
 import { showFatal } from "./fatal.js";
@@ -53,6 +54,8 @@ export async function startRoom({ secret, params, secrets, secretsStore, pageCon
     // Kept in IndexedDB: people who verified this browser once recognise it in later meetings.
     identity: loadIdentity(),
     milestone: mark,
+    // Asked per connection, all made after the join, which waits for the preferences.
+    fitVideo: () => loadedPrefs?.values.video_link_fit ?? true,
     // Offers only arrive after the join, which waits for the preferences.
     autoRequest: (info) =>
       info.trackKind === "audio"
@@ -87,6 +90,10 @@ export async function startRoom({ secret, params, secrets, secretsStore, pageCon
   // Back from the back-forward cache, the room object is gone: join again from scratch.
   window.addEventListener("pageshow", (event) => {
     if (event.persisted) location.reload();
+  });
+  // Tiles say how large they show each stream; the sender fits its encoding for us to that.
+  document.addEventListener(StreamDisplaySizeEvent.eventName, (event) => {
+    if (event instanceof StreamDisplaySizeEvent) room.reportDisplaySize(event.key, event.id, { width: event.width, height: event.height });
   });
   // Tests and the console can reach the engine; nothing else depends on this.
   (window as unknown as { meshmeet: { room: Room; prefs: PrefsStore } }).meshmeet = { room, prefs };

@@ -70,6 +70,11 @@ export const PREFS = {
     integer: true,
     description: "Preferred video width in pixels",
   },
+  video_link_fit: {
+    type: "boolean",
+    default: true,
+    description: "Fit the video you send to each receiver: no larger than they show it, no more than their connection carries",
+  },
   camera_facing_mode: {
     type: "string",
     default: undefined,
