@@ -237,10 +237,16 @@ export class FileTransfers {
       channel.close(); // a channel nobody is waiting for (a stale or unasked one)
       return;
     }
+    const download = transfer.sink;
     const receiver = new FileReceiver({
       channel,
       size: transfer.view.size,
-      sink: transfer.sink,
+      // The receiver hands each chunk over (a received message nobody else holds): no copy.
+      sink: {
+        write: (chunk) => download.write(chunk, { handOver: true }),
+        close: () => download.close(),
+        abort: (reason) => download.abort(reason),
+      },
       sha256: this.sha256,
       ...(transfer.resume ? { resume: transfer.resume } : {}),
     });

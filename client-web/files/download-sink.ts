@@ -69,15 +69,25 @@ export interface DownloadRequest {
   readonly preferPicker?: boolean;
 }
 
+export interface WriteOptions {
+  /**
+   * The caller hands the chunk over and never reads or writes it again, so the sink keeps its
+   * memory instead of copying it (a chunk spanning a whole ArrayBuffer may be transferred to the
+   * service worker, which detaches it). A received data-channel message is such a chunk.
+   */
+  readonly handOver?: boolean;
+}
+
 export interface DownloadSink {
   readonly kind: "service-worker" | "file-system" | "memory";
   /**
    * Resolves when the chunk has been accepted: for "service-worker", once it fits in the credit the
-   * worker granted (so awaiting each write is the backpressure); the sink copies the bytes, so the
-   * caller may reuse the buffer. Writes are applied in call order. Rejects with a DownloadSinkError
-   * once the download has ended (cancelled in the browser, aborted, more bytes than announced).
+   * worker granted (so awaiting each write is the backpressure); unless handed over, the sink
+   * copies the bytes, so the caller may reuse the buffer. Writes are applied in call order. Rejects
+   * with a DownloadSinkError once the download has ended (cancelled in the browser, aborted, more
+   * bytes than announced).
    */
-  write(chunk: Uint8Array): Promise<void>;
+  write(chunk: Uint8Array, options?: WriteOptions): Promise<void>;
   /** Finishes the file. Rejects (and fails the download) if fewer bytes than announced were written. */
   close(): Promise<void>;
   /** Fails the download: the browser shows it as failed, no complete-looking file is left. Idempotent. */
@@ -117,6 +127,16 @@ export class DownloadSinkError extends Error {
     super(error.message);
     this.name = "DownloadSinkError";
   }
+}
+
+/**
+ * `chunk` itself when it was handed over and spans its whole (transferable) ArrayBuffer: no copy
+ * needed. Undefined when the sink must copy.
+ */
+function ownedBuffer(chunk: Uint8Array, handOver: boolean): Uint8Array<ArrayBuffer> | undefined {
+  const { buffer } = chunk;
+  if (!handOver || !(buffer instanceof ArrayBuffer)) return undefined;
+  return chunk.byteOffset === 0 && chunk.byteLength === buffer.byteLength ? new Uint8Array(buffer) : undefined;
 }
 
 function describe(error: unknown): string {
@@ -287,10 +307,10 @@ abstract class BaseSink implements DownloadSink {
 
   constructor(protected readonly size: number | undefined) {}
 
-  write(chunk: Uint8Array): Promise<void> {
+  write(chunk: Uint8Array, options: WriteOptions = {}): Promise<void> {
     // Writes made before close() still go out first; one made after it is a caller bug.
     if (this.closing) return Promise.reject(new DownloadSinkError(downloadError("failed", "the download was already closed")));
-    const run = this.tail.then(() => this.writeInOrder(chunk));
+    const run = this.tail.then(() => this.writeInOrder(chunk, options.handOver === true));
     // The rejection goes to this write's caller; the chain only keeps the order.
     this.tail = run.catch(() => undefined);
     return run;
@@ -338,7 +358,7 @@ abstract class BaseSink implements DownloadSink {
     this.controller.abort(error);
   }
 
-  private async writeInOrder(chunk: Uint8Array): Promise<void> {
+  private async writeInOrder(chunk: Uint8Array, handOver: boolean): Promise<void> {
     this.throwIfEnded();
     if (chunk.byteLength === 0) return;
     if (this.size !== undefined && this.written + chunk.byteLength > this.size) {
@@ -346,8 +366,10 @@ abstract class BaseSink implements DownloadSink {
       await this.end(error, "more bytes than announced");
       throw error;
     }
-    await this.accept(chunk);
-    this.written += chunk.byteLength;
+    // Read first: a chunk handed over may be transferred away, which leaves it empty.
+    const length = chunk.byteLength;
+    await this.accept(chunk, handOver);
+    this.written += length;
   }
 
   private async end(error: DownloadSinkError, reason: string): Promise<void> {
@@ -364,8 +386,8 @@ abstract class BaseSink implements DownloadSink {
     if (this.ended) throw this.ended;
   }
 
-  /** Takes a chunk (copying it), waiting for room if the path has flow control. */
-  protected abstract accept(chunk: Uint8Array): Promise<void>;
+  /** Takes a chunk (copying it unless handed over), waiting for room if the path has flow control. */
+  protected abstract accept(chunk: Uint8Array, handOver: boolean): Promise<void>;
   /** Completes the file after the last byte. */
   protected abstract finish(): Promise<void>;
   /** Throws the partial file away and makes the browser show the download as failed. */
@@ -481,15 +503,19 @@ class WorkerSink extends BaseSink {
     this.keepAlive = setInterval(() => this.postToWorker({ type: "keep-alive", ids: [this.id] }), KEEP_ALIVE_INTERVAL_MS);
   }
 
-  protected async accept(chunk: Uint8Array): Promise<void> {
-    let offset = 0;
-    while (offset < chunk.byteLength) {
-      while (this.credit === 0) await this.creditArrived.promise;
+  protected async accept(chunk: Uint8Array, handOver: boolean): Promise<void> {
+    const total = chunk.byteLength; // before a transfer empties the chunk
+    for (let offset = 0; offset < total; ) {
+      const length = Math.min(MAX_CHUNK_MESSAGE_BYTES, total - offset);
+      // Credit for the whole piece: one cut to a smaller credit could not be sent without a copy.
+      // It always comes: the worker grants all it can once the browser has read what it holds.
+      while (this.credit < length) await this.creditArrived.promise;
       this.throwIfEnded();
-      const length = Math.min(this.credit, MAX_CHUNK_MESSAGE_BYTES, chunk.byteLength - offset);
-      // A copy of exactly this range, transferred: posting a view would clone its whole buffer,
-      // and transferring the caller's buffer would detach it under them.
-      const bytes = chunk.slice(offset, offset + length);
+      // A chunk handed over whole goes as it is, transferred. Otherwise a copy of exactly this
+      // range, transferred: posting a view would clone its whole buffer, and transferring the
+      // caller's buffer would detach it under them.
+      const whole = length === total ? ownedBuffer(chunk, handOver) : undefined;
+      const bytes = whole ?? chunk.slice(offset, offset + length);
       this.postToPort({ type: "chunk", bytes }, [bytes.buffer]);
       this.credit -= length;
       offset += length;
@@ -603,10 +629,10 @@ class FileSystemSink extends BaseSink {
     super(size);
   }
 
-  protected async accept(chunk: Uint8Array): Promise<void> {
+  protected async accept(chunk: Uint8Array, handOver: boolean): Promise<void> {
     try {
-      // A copy: the stream may hold the chunk after write() resolves, and the caller may reuse it.
-      await this.writable.write(chunk.slice());
+      // Not the caller's memory: the stream may hold the chunk after write() resolves.
+      await this.writable.write(ownedBuffer(chunk, handOver) ?? chunk.slice());
     } catch (error) {
       const failure = new DownloadSinkError(downloadError("failed", describe(error)));
       this.endedElsewhere(failure);
@@ -651,14 +677,14 @@ class MemorySink extends BaseSink {
     super(size);
   }
 
-  protected async accept(chunk: Uint8Array): Promise<void> {
+  protected async accept(chunk: Uint8Array, handOver: boolean): Promise<void> {
     // Checked as bytes arrive too: the size may be unknown, and the limit must hold regardless.
     if (this.written + chunk.byteLength > MAX_MEMORY_DOWNLOAD_BYTES) {
       const error = new DownloadSinkError(downloadError("too-large-for-memory", `more than ${mib(MAX_MEMORY_DOWNLOAD_BYTES)}`));
       this.endedElsewhere(error);
       throw error;
     }
-    this.pending.push(chunk.slice());
+    this.pending.push(ownedBuffer(chunk, handOver) ?? chunk.slice());
     this.pendingBytes += chunk.byteLength;
     if (this.pendingBytes >= MEMORY_BLOB_PART_BYTES) this.fold();
   }

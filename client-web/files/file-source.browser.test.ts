@@ -160,6 +160,18 @@ describe("openDownload without a service worker (memory sink)", () => {
       expect([...new Uint8Array(await (captured[0] ?? new Blob()).arrayBuffer())]).to.deep.equal([1, 2, 3, 4]);
     });
 
+    it("keeps chunks handed over (whole buffers and views alike) and counts them", async () => {
+      const data = pattern(300_000);
+      const sink = await open(data.length, "application/octet-stream");
+      // A received message is a whole ArrayBuffer; a resumed one may be a view into one.
+      await sink.write(data.slice(0, 200_000), { handOver: true });
+      await sink.write(data.slice(150_000).subarray(50_000), { handOver: true });
+      await sink.close();
+      const saved = new Uint8Array(await (captured[0] ?? new Blob()).arrayBuffer());
+      expect(saved.length).to.equal(data.length);
+      expect(saved.every((byte, i) => byte === data[i])).to.equal(true);
+    });
+
     it("offers nothing when closed short of the announced size (size-mismatch)", async () => {
       const sink = await open(10, "application/octet-stream");
       await sink.write(new Uint8Array(4));

@@ -4,6 +4,7 @@
 
 export type HashRequest =
   | { readonly op: "create"; readonly id: number }
+  /** `bytes` views the start of a transferred buffer, which comes back as a HashRecycle. */
   | { readonly op: "update"; readonly id: number; readonly bytes: Uint8Array }
   | { readonly op: "clone"; readonly id: number; readonly from: number }
   | { readonly op: "digest"; readonly id: number }
@@ -17,4 +18,9 @@ export type HashReply =
 /** Posted once, before any reply: which implementation the worker ended up with. */
 export interface HashReady {
   readonly ready: "wasm" | "js";
+}
+
+/** An update's buffer, hashed and transferred back for the page to fill again. */
+export interface HashRecycle {
+  readonly recycle: ArrayBuffer;
 }

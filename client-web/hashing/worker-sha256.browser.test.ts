@@ -38,6 +38,20 @@ describe("WorkerSha256", () => {
     expect(hashing.implementation).to.equal("wasm");
   });
 
+  it("matches WebCrypto over data-channel-sized pieces that cross its staging buffers, with clones mid-buffer", async () => {
+    hashing = new WorkerSha256(WORKER_URL);
+    // 40 pieces of 64 KiB + 1: the staged bytes cross every 1 MiB boundary at a different offset.
+    const data = randomBytes(40 * 65_537);
+    const running = hashing.create();
+    const clones: Array<{ at: number; digest: Promise<string> }> = [];
+    for (let at = 0; at < data.length; at += 65_537) {
+      running.update(data.subarray(at, at + 65_537));
+      if (at % (9 * 65_537) === 0) clones.push({ at: at + 65_537, digest: running.clone().digest() });
+    }
+    expect(await running.digest()).to.equal(await webCryptoHex(data));
+    for (const clone of clones) expect(await clone.digest, `clone at ${clone.at}`).to.equal(await webCryptoHex(data.slice(0, clone.at)));
+  });
+
   it("keeps several hashes apart and clones independently", async () => {
     hashing = new WorkerSha256(WORKER_URL);
     const a = randomBytes(100_000);

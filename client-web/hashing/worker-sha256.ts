@@ -1,16 +1,29 @@
 // Running SHA-256 hashes computed in a dedicated worker (worker.ts), for the page's file
-// transfers: the page only copies bytes into messages (~0.1 ms per MiB) instead of hashing them
+// transfers: the page only copies bytes into messages (~0.03 ms per MiB) instead of hashing them
 // (~8 ms per MiB) on the thread that also feeds the data channels and draws the interface.
+//
+// The copies go into STAGE_BYTES buffers that the worker hands back once hashed, not into fresh
+// memory: a fresh buffer costs a page fault per 4 KiB the first time it is written, measured at
+// 3.8 ms per MiB in a VM (against 0.03 ms for copying into memory already in use) — more than the
+// hashing itself, on the thread the transfer needs. Staging also turns a data channel's 64 KiB
+// messages into one post per MiB.
 //
 // One worker serves every transfer of the page. It starts with the first hash and stops once no
 // hash is left for IDLE_STOP_MS (a resume state keeps its hash alive, so the worker stays while
 // a dropped transfer may still resume).
 
 import type { RunningSha256, Sha256Factory } from "../../common/engine/file-transfer/sha256.js";
-import type { HashReady, HashReply, HashRequest } from "./protocol.js";
+import type { HashReady, HashRecycle, HashReply, HashRequest } from "./protocol.js";
 
 /** Long enough that back-to-back transfers share one worker, short enough to give memory back. */
 const IDLE_STOP_MS = 10_000;
+/** Bytes gathered per update message. */
+const STAGE_BYTES = 1024 * 1024;
+/**
+ * Hashed buffers kept for reuse. A transfer has one in the worker and one filling, and a few more
+ * while the worker catches up; beyond that a returned buffer is dropped, so idle memory is bounded.
+ */
+const POOL_LIMIT = 8;
 
 interface Pending {
   resolve(hex: string): void;
@@ -26,6 +39,8 @@ export class WorkerSha256 {
   /** Hashes that lived in a worker that died, with the reason: their digests reject. */
   private readonly lost = new Map<number, string>();
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Hashed STAGE_BYTES buffers back from the worker, ready to be filled again. */
+  private readonly pool: ArrayBuffer[] = [];
   /** Which implementation the worker chose (for diagnostics and tests); undefined until it says. */
   implementation: HashReady["ready"] | undefined;
 
@@ -45,6 +60,21 @@ export class WorkerSha256 {
     if (lostReason !== undefined) this.lost.set(id, lostReason);
     else this.post(from === undefined ? { op: "create", id } : { op: "clone", id, from });
     let spent = false;
+    /** Bytes copied here and not yet posted: the first `staged` bytes of `stage`. */
+    let stage: Uint8Array<ArrayBuffer> | undefined;
+    let staged = 0;
+    const flush = (): void => {
+      if (!stage || staged === 0) return;
+      if (this.lost.has(id)) this.recycle(stage.buffer);
+      else this.post({ op: "update", id, bytes: stage.subarray(0, staged) }, [stage.buffer]);
+      stage = undefined;
+      staged = 0;
+    };
+    const unstage = (): void => {
+      if (stage) this.recycle(stage.buffer);
+      stage = undefined;
+      staged = 0;
+    };
     const finish = (): boolean => {
       if (spent) return false;
       spent = true;
@@ -55,15 +85,24 @@ export class WorkerSha256 {
     return {
       update: (bytes) => {
         if (spent || this.lost.has(id)) return;
-        // A copy, transferred: the caller keeps sending or writing its own bytes.
-        const copy = bytes.slice();
-        this.post({ op: "update", id, bytes: copy }, [copy.buffer]);
+        // Copied, so the caller keeps sending or writing its own bytes; see STAGE_BYTES.
+        for (let at = 0; at < bytes.length; ) {
+          stage ??= new Uint8Array(this.pool.pop() ?? new ArrayBuffer(STAGE_BYTES));
+          const length = Math.min(stage.length - staged, bytes.length - at);
+          stage.set(bytes.subarray(at, at + length), staged);
+          staged += length;
+          at += length;
+          if (staged === stage.length) flush();
+        }
       },
       clone: () => {
         if (spent) throw new Error("clone of a finished hash");
+        flush();
         return this.open(id);
       },
       digest: () => {
+        if (!spent) flush();
+        unstage();
         const lostReason = this.lost.get(id);
         if (!finish()) return Promise.reject(new Error("digest of a finished hash"));
         if (lostReason !== undefined) return Promise.reject(new Error(lostReason));
@@ -72,6 +111,7 @@ export class WorkerSha256 {
         return answer;
       },
       dispose: () => {
+        unstage();
         const wasLost = this.lost.has(id);
         if (!finish()) return;
         if (!wasLost) this.post({ op: "drop", id });
@@ -89,7 +129,11 @@ export class WorkerSha256 {
     this.idleTimer = undefined;
     if (this.worker) return this.worker;
     const worker = new Worker(this.scriptUrl, { type: "module", name: "meshmeet sha-256" });
-    worker.addEventListener("message", ({ data }: MessageEvent<HashReply | HashReady>) => {
+    worker.addEventListener("message", ({ data }: MessageEvent<HashReply | HashReady | HashRecycle>) => {
+      if ("recycle" in data) {
+        this.recycle(data.recycle);
+        return;
+      }
       if ("ready" in data) {
         this.implementation = data.ready;
         return;
@@ -132,7 +176,12 @@ export class WorkerSha256 {
     }, IDLE_STOP_MS);
   }
 
+  private recycle(buffer: ArrayBuffer): void {
+    if (this.worker && buffer.byteLength === STAGE_BYTES && this.pool.length < POOL_LIMIT) this.pool.push(buffer);
+  }
+
   private stopWorker(reason: string | undefined): void {
+    this.pool.length = 0; // memory goes back with the worker; a later transfer fills new buffers
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
     if (reason !== undefined) this.rejectAll(reason);

@@ -6,7 +6,7 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { createSHA256, type IHasher } from "hash-wasm";
 import { bytesToHex } from "../../common/crypto/encoding.js";
-import type { HashReady, HashReply, HashRequest } from "./protocol.js";
+import type { HashReady, HashRecycle, HashReply, HashRequest } from "./protocol.js";
 
 interface Running {
   update(bytes: Uint8Array): void;
@@ -46,7 +46,7 @@ async function chooseFactory(): Promise<{ kind: HashReady["ready"]; create: () =
 }
 
 interface Port {
-  postMessage(message: HashReply | HashReady): void;
+  postMessage(message: HashReply | HashReady | HashRecycle, transfer?: Transferable[]): void;
   addEventListener(type: "message", listener: (event: MessageEvent<HashRequest>) => void): void;
 }
 
@@ -61,9 +61,13 @@ function serve(port: Port): void {
       case "create":
         hashes.set(request.id, await create());
         return;
-      case "update":
+      case "update": {
         hashes.get(request.id)?.update(request.bytes);
+        // Back to the page, which copies the next bytes into it instead of into fresh memory.
+        const buffer = request.bytes.buffer;
+        if (buffer instanceof ArrayBuffer) port.postMessage({ recycle: buffer }, [buffer]);
         return;
+      }
       case "clone": {
         const from = hashes.get(request.from);
         if (from) hashes.set(request.id, await from.clone());

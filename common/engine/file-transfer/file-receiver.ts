@@ -18,7 +18,11 @@ import {
 import { inThreadSha256, type RunningSha256, type Sha256Factory } from "./sha256.js";
 
 export interface FileSink {
-  /** Appends. Never called again before the previous call settled. */
+  /**
+   * Appends. Never called again before the previous call settled. The chunk is handed over: the
+   * receiver never reads or writes it again, so a sink may keep its memory (or transfer its
+   * buffer to another thread) instead of copying it.
+   */
   write(chunk: Uint8Array): Promise<void>;
   /** All bytes arrived and verified (or could not be: keks-meet sender). */
   close(): Promise<void>;
@@ -293,13 +297,15 @@ export class FileReceiver {
   /** The one writer: never two sink.write calls at once. Never rejects. */
   private async pump(): Promise<void> {
     for (let chunk = this.queue.shift(); chunk !== undefined && this.isLive(); chunk = this.queue.shift()) {
+      // Read first: the sink may transfer the chunk's buffer away, which leaves it empty.
+      const length = chunk.length;
       try {
         await this.sink.write(chunk);
       } catch (error) {
         return this.fail("sink_failed", `writing failed: ${describe(error)}`);
       }
-      this.queuedBytes -= chunk.length;
-      this.written += chunk.length;
+      this.queuedBytes -= length;
+      this.written += length;
       if (this.isLive()) this.events.emit("progress", { bytesReceived: this.written, size: this.size });
     }
   }
