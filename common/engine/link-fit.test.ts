@@ -78,6 +78,17 @@ describe("decideFit", () => {
     expect(states[UPGRADE_SAMPLES]?.scale).toBe(1);
   });
 
+  it("sets no ceiling for a picture the bandwidth made small: the estimate could never grow back", () => {
+    const thin: LinkSample = { availableBps: 300_000, sentBps: 250_000, loss: 0, rttS: 0.05, videoSenders: 1 };
+    const [state] = run([{ source: VGA, display: { width: 1280, height: 960 }, link: thin }]);
+    expect(state?.scale).toBeGreaterThan(1);
+    expect(state?.maxBitrate).toBeUndefined();
+    // A small tile's ceiling stays that of the tile's size.
+    const [tile] = run([{ source: VGA, display: { width: 320, height: 240 }, link: { ...thin, availableBps: 150_000 } }]);
+    expect(tile?.scale).toBeGreaterThan(2);
+    expect(tile?.maxBitrate).toBe(345_600); // 320×240 × 30 fps × 0.15 bit
+  });
+
   it("does not oscillate when the estimate wobbles around a step", () => {
     // Alternating readings either side of the 1 → 1.5 boundary.
     const low: LinkSample = { ...FAST, availableBps: 380_000 };

@@ -197,8 +197,11 @@ export function decideFit(previous: FitState, input: FitInput): FitState {
     }
   }
 
+  // The ceiling is that of the size the display asks for, not of a smaller one the bandwidth
+  // imposed: the browser's estimate never grows past the bitrate we allow, so a ceiling for the
+  // small picture would hold the estimate, and with it the picture, small for good.
+  const ceiling = ceilingFor(source, displayStep);
   // A cap that has grown past what this encoding can use, or a link calm for long, needs none.
-  const ceiling = ceilingFor(source, scale);
   const outgrown = congestionCap !== undefined && congestionCap >= (ceiling ?? link.availableBps ?? Number.POSITIVE_INFINITY);
   if (congestionCap !== undefined && calm >= CALM_SAMPLES && (outgrown || calm >= RELEASE_SAMPLES)) congestionCap = undefined;
   const maxBitrate = congestionCap === undefined ? ceiling : Math.min(congestionCap, ceiling ?? congestionCap);
