@@ -88,6 +88,22 @@ export interface ClientsOptions {
   readonly window: number;
 }
 
+/** A slice's measured window: [from, until) and the counters where it began and ended (NaN: not yet). */
+export interface MeasureWindow {
+  from: number;
+  until: number;
+  startAt: number;
+  startDelivered: number;
+  startSent: number;
+  endAt: number;
+  endDelivered: number;
+  endSent: number;
+}
+
+function newWindow(from: number, until: number): MeasureWindow {
+  return { from, until, startAt: Number.NaN, startDelivered: 0, startSent: 0, endAt: Number.NaN, endDelivered: 0, endSent: 0 };
+}
+
 /** What a delivered message does: nothing (idle), top up its sender, or give a latency sample. */
 export type ClientsPhase = "idle" | "throughput" | "latency";
 
@@ -121,6 +137,15 @@ export class RelayClients {
   sampleCount = 0;
   sampleFrom = Infinity;
   sampleUntil = -Infinity;
+  /** Throughput: no top-ups after this time. */
+  pumpUntil = Infinity;
+  /**
+   * The measured window of a slice and the counters at its ends, taken by the first delivery at
+   * or after each end. At full load this process can spend a second in I/O callbacks before a
+   * timer runs (libuv keeps polling while sockets are readable), so timers alone would put both
+   * ends of a window at the same moment.
+   */
+  readonly window: MeasureWindow = newWindow(Infinity, Infinity);
   private readonly sockets: WebSocket[] = [];
   /** Per sender index: messages sent, deliveries of its messages received. */
   private readonly sent: Float64Array;
@@ -197,17 +222,56 @@ export class RelayClients {
     });
   }
 
+  /** Starts a new measured window [from, until) (performance.now() times). */
+  openWindow(from: number, until: number): void {
+    Object.assign(this.window, newWindow(from, until));
+  }
+
+  /** Closes the window's open ends at `now` with the counters as they are (no delivery crossed them). */
+  closeWindow(now: number): MeasureWindow {
+    this.markWindow(now);
+    const window = this.window;
+    if (Number.isNaN(window.startAt)) this.markStart(now);
+    if (Number.isNaN(window.endAt)) this.markEnd(now);
+    return window;
+  }
+
+  private markWindow(now: number): void {
+    const window = this.window;
+    if (now >= window.from && Number.isNaN(window.startAt)) this.markStart(now);
+    if (now >= window.until && Number.isNaN(window.endAt)) this.markEnd(now);
+  }
+
+  private markStart(now: number): void {
+    this.window.startAt = now;
+    this.window.startDelivered = this.delivered;
+    this.window.startSent = this.sentTotal;
+  }
+
+  private markEnd(now: number): void {
+    this.window.endAt = now;
+    this.window.endDelivered = this.delivered;
+    this.window.endSent = this.sentTotal;
+  }
+
   private handleRelayed(trailer: Trailer): void {
-    this.delivered++;
-    const sender = trailer.sender;
-    this.deliveredFrom[sender] = (this.deliveredFrom[sender] ?? 0) + 1;
-    if (this.phase === "throughput") {
-      this.pump(sender);
-    } else if (this.phase === "latency") {
-      if (trailer.sentAtMs >= this.sampleFrom && trailer.sentAtMs < this.sampleUntil && this.sampleCount < this.samples.length) {
-        this.samples[this.sampleCount++] = performance.now() - trailer.sentAtMs;
-      }
+    if (this.phase === "idle") {
+      this.countDelivery(trailer.sender);
+      return;
     }
+    const now = performance.now();
+    this.markWindow(now);
+    this.countDelivery(trailer.sender);
+    if (this.phase === "throughput") {
+      if (now < this.pumpUntil) this.pump(trailer.sender);
+    } else if (trailer.sentAtMs >= this.sampleFrom && trailer.sentAtMs < this.sampleUntil && this.sampleCount < this.samples.length) {
+      this.samples[this.sampleCount++] = now - trailer.sentAtMs;
+    }
+  }
+
+  private countDelivery(sender: number): void {
+    this.delivered++;
+    this.deliveredFrom[sender] = (this.deliveredFrom[sender] ?? 0) + 1;
   }
 
   /** One broadcast from socket `index`, stamped with the time now. */

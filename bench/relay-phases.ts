@@ -99,27 +99,19 @@ async function slice(
   const cpuFrom = cpuMicros();
   const windowFrom = loadedFrom + options.sliceWarmupMs;
   const windowUntil = windowFrom + measureMs;
-  let delivered0 = 0;
-  let sent0 = 0;
-  let t0 = windowFrom;
-  const windowStart = sleep(options.sliceWarmupMs).then(() => {
-    t0 = performance.now();
-    delivered0 = clients.delivered;
-    sent0 = clients.sentTotal;
-  });
+  clients.openWindow(windowFrom, windowUntil);
   await load(windowUntil);
-  await windowStart;
-  const t1 = performance.now();
-  const delivered1 = clients.delivered;
-  const sent1 = clients.sentTotal;
+  const window = clients.closeWindow(performance.now());
   // Late arrivals of measured latency sends are still sampled while draining: the tail stays in.
   await clients.drain(5000);
   clients.phase = "idle";
-  const rate = ((delivered1 - delivered0) * 1000) / (t1 - t0);
+  const delivered = window.endDelivered - window.startDelivered;
+  const windowMs = window.endAt - window.startAt;
+  const rate = windowMs > 0 ? (delivered * 1000) / windowMs : Number.NaN;
   if (record) {
-    totals.measuredMs += t1 - t0;
-    totals.measuredDelivered += delivered1 - delivered0;
-    totals.measuredSent += sent1 - sent0;
+    totals.measuredMs += windowMs;
+    totals.measuredDelivered += delivered;
+    totals.measuredSent += window.endSent - window.startSent;
     totals.loadedMs += performance.now() - loadedFrom;
     totals.loadCpuMicros += cpuMicros() - cpuFrom;
     totals.slices.push(rate);
@@ -131,6 +123,7 @@ async function slice(
 export function throughputLoad(side: Side): (until: number) => Promise<void> {
   return async (until) => {
     side.clients.phase = "throughput";
+    side.clients.pumpUntil = until;
     side.clients.pumpAll();
     await sleep(Math.max(0, until - performance.now()));
     side.clients.phase = "idle";

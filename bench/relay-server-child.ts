@@ -1,7 +1,7 @@
 // The relay under load, in a process of its own: `node --import tsx bench/relay-server-child.ts <mode>`.
 //
 //   meshmeet  the real relay (server/create-relay.ts) on 127.0.0.1:0 with the bench config below
-//   bare      the baseline: a bare `ws` forwarder that does only what the load needs
+//   bare      the baseline: the best bare `ws` forwarder for this load (bench/relay-bare-forwarder.ts)
 //
 // Started by bench/relay-load.ts with `fork` (an IPC channel) and, for the memory figure,
 // `--expose-gc`. Protocol:
@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance, type EventLoopUtilization } from "node:perf_hooks";
-import { WebSocketServer, type WebSocket } from "ws";
+import { startBareForwarder, type RunningServer } from "./relay-bare-forwarder.js";
 
 export type ServerMode = "meshmeet" | "bare";
 
@@ -64,68 +64,6 @@ message_burst = 10000000
 bytes_per_second = 10000000000
 byte_burst = 10000000000
 `;
-
-interface RunningServer {
-  readonly address: string;
-  readonly port: number;
-  close(): Promise<void>;
-}
-
-// --- bare: the baseline forwarder -------------------------------------------------------------
-
-/**
- * A `ws` server with default options (as the relay's would be) that forwards each text frame
- * verbatim to the other sockets of its room. The first text frame of a socket is taken as its
- * join (the only JSON it parses). It sends `init` and the joiner's own `client_join` so the load
- * generator's handshake is the same for both modes; nothing else: no validation, no limits.
- */
-async function startBare(): Promise<RunningServer> {
-  const wss = new WebSocketServer({ host: "127.0.0.1", port: 0 });
-  await new Promise<void>((resolve, reject) => {
-    wss.once("listening", resolve);
-    wss.once("error", reject);
-  });
-  const rooms = new Map<string, Set<WebSocket>>();
-  let nextId = 1;
-
-  wss.on("connection", (socket) => {
-    const id = nextId++;
-    let room: Set<WebSocket> | null = null;
-    socket.send(`{"init":{"your_id":${id},"version":"bare"}}`);
-    socket.on("message", (data, isBinary) => {
-      if (isBinary) return;
-      if (room !== null) {
-        for (const other of room) if (other !== socket) other.send(data, { binary: false });
-        return;
-      }
-      const packet = JSON.parse(data.toString()) as { join?: { hash?: unknown } };
-      const hash = packet.join?.hash;
-      if (typeof hash !== "string") return;
-      room = rooms.get(hash) ?? new Set<WebSocket>();
-      rooms.set(hash, room);
-      room.add(socket);
-      socket.send(`{"client_join":{"id":${id}}}`);
-    });
-    socket.on("close", () => {
-      room?.delete(socket);
-    });
-    // A reset connection (the load generator terminates its sockets at the end) is followed by
-    // "close", which cleans up; without a listener, ws would throw the error instead.
-    socket.on("error", () => {});
-  });
-
-  const address = wss.address();
-  if (address === null || typeof address === "string") throw new Error("bare: not listening on TCP");
-  return {
-    address: address.address,
-    port: address.port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const client of wss.clients) client.terminate();
-        wss.close(() => resolve());
-      }),
-  };
-}
 
 // --- meshmeet: the real relay -----------------------------------------------------------------
 
@@ -187,7 +125,7 @@ async function main(): Promise<void> {
   // The parent is gone (or closed the channel): nothing left to serve.
   process.on("disconnect", () => process.exit(0));
 
-  const server = mode === "bare" ? await startBare() : await startMeshmeet();
+  const server = mode === "bare" ? await startBareForwarder() : await startMeshmeet();
 
   let closing = false;
   process.on("SIGTERM", () => {

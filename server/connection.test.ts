@@ -38,6 +38,7 @@ function setup(rooms: Rooms, turn: ConnectionHost["turn"] = null, wantsTurnCrede
     tag: (value) => `tag(${value.length})`,
     version: "meshmeet test",
     turn,
+    outboxPolicy: { maxBufferedBytes: 1 << 20, coalescer: null },
     detach: (connection) => detached.push(connection.id),
     closed: () => {},
   };

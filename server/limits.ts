@@ -51,22 +51,60 @@ export interface SendRateLimits {
 /** Which inbound limit a frame ran into, for the error packet and the log. */
 export type RateLimitHit = "message_rate" | "byte_rate";
 
-/** One socket's inbound allowance: a frame costs one message token and its length in bytes. */
-export class InboundRate {
-  private readonly messages: TokenBucket;
-  private readonly bytes: TokenBucket;
+export interface SocketAllowanceLimits extends SendRateLimits {
+  readonly errorBurst: number;
+  readonly errorsPerSecond: number;
+}
 
-  constructor(limits: SendRateLimits, now: Clock = monotonicClock) {
-    this.messages = new TokenBucket(limits.messageBurst, limits.messagesPerSecond, now);
-    this.bytes = new TokenBucket(limits.byteBurst, limits.bytesPerSecond, now);
-  }
+/**
+ * Tokens in a bucket of `capacity` refilled at `refillPerSecond`, whose level is kept as the time
+ * `fullAt` (ms) at which it will be full again: capacity − (fullAt − now) × rate, never below 0
+ * (a clock that went backwards) and never above capacity. The same bucket as TokenBucket in one
+ * number instead of two, and without a bucket object: a relay keeps three per socket.
+ */
+function level(fullAt: number, capacity: number, refillPerSecond: number, now: number): number {
+  const missing = Math.max(0, fullAt - now) * (refillPerSecond / 1000);
+  return missing >= capacity ? 0 : capacity - missing;
+}
+
+/** The bucket's `fullAt` once `count` tokens are taken at `now` (the caller checked the level). */
+function taken(fullAt: number, refillPerSecond: number, now: number, count: number): number {
+  return Math.max(fullAt, now) + (count * 1000) / refillPerSecond;
+}
+
+/**
+ * One socket's allowances: inbound frames (each costs one message token and its length in bytes)
+ * and the error budget (each error packet the relay sends costs one token). The limits and the
+ * clock are shared by every socket; the three levels are this object's only state.
+ */
+export class SocketAllowance {
+  private messagesFullAt = Number.NEGATIVE_INFINITY;
+  private bytesFullAt = Number.NEGATIVE_INFINITY;
+  private errorsFullAt = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly limits: SocketAllowanceLimits,
+    private readonly now: Clock = monotonicClock,
+  ) {}
 
   /** Charges one frame of `byteLength`; a refused frame costs nothing from either bucket. */
   charge(byteLength: number): RateLimitHit | null {
-    if (this.messages.available() < 1) return "message_rate";
-    if (!this.bytes.tryTake(byteLength)) return "byte_rate";
-    this.messages.tryTake(1);
+    const { limits } = this;
+    const now = this.now();
+    if (level(this.messagesFullAt, limits.messageBurst, limits.messagesPerSecond, now) < 1) return "message_rate";
+    if (level(this.bytesFullAt, limits.byteBurst, limits.bytesPerSecond, now) < byteLength) return "byte_rate";
+    this.messagesFullAt = taken(this.messagesFullAt, limits.messagesPerSecond, now, 1);
+    this.bytesFullAt = taken(this.bytesFullAt, limits.bytesPerSecond, now, byteLength);
     return null;
+  }
+
+  /** Takes one token of the error budget; false (and nothing taken) when it is empty. */
+  takeError(): boolean {
+    const { limits } = this;
+    const now = this.now();
+    if (level(this.errorsFullAt, limits.errorBurst, limits.errorsPerSecond, now) < 1) return false;
+    this.errorsFullAt = taken(this.errorsFullAt, limits.errorsPerSecond, now, 1);
+    return true;
   }
 }
 

@@ -26,6 +26,9 @@ export interface RoomLimits {
   readonly maxWatchedRooms: number;
 }
 
+/** The watches of a client that watches nothing: one Set for all (most clients never watch). */
+const NO_WATCHES: ReadonlySet<RoomHash> = new Set();
+
 interface ClientState {
   room: RoomHash | null;
   watches: ReadonlySet<RoomHash>;
@@ -52,7 +55,7 @@ export class Rooms {
 
   add(id: ClientId): void {
     if (this.clients.has(id)) throw new Error(`client ${id} is already registered`);
-    this.clients.set(id, { room: null, watches: new Set() });
+    this.clients.set(id, { room: null, watches: NO_WATCHES });
   }
 
   /**
@@ -63,7 +66,7 @@ export class Rooms {
     const client = this.clients.get(id);
     if (!client) return null;
     const left = this.leave(id, client, clean);
-    this.setWatches(id, client, new Set());
+    this.setWatches(id, client, NO_WATCHES);
     this.clients.delete(id);
     return left;
   }
@@ -113,7 +116,7 @@ export class Rooms {
   /** Replaces the watch list; room_info at once for each watched room that exists. */
   watch(id: ClientId, hashes: readonly RoomHash[]): Result<void, RoomError> {
     const client = this.state(id);
-    const unique = new Set(hashes);
+    const unique = hashes.length === 0 ? NO_WATCHES : new Set(hashes);
     if (unique.size > this.limits.maxWatchedRooms) return err("too_many_watches");
     this.setWatches(id, client, unique);
     for (const hash of unique) {
