@@ -11,6 +11,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
+import { bundleSizeBenchmark } from "./bundle-size.js";
 import { fileTransferBenchmark } from "./file-transfer.js";
 import { joinLatencyBenchmark } from "./join-latency.js";
 import { natBenchmark } from "./nat.js";
@@ -19,7 +20,7 @@ import { rnnoiseBenchmark } from "./rnnoise.js";
 import { watchTogetherBenchmark } from "./watch-together.js";
 import type { Benchmark, Figure, Goal } from "./types.js";
 
-const BENCHMARKS: readonly Benchmark[] = [relayBenchmark, joinLatencyBenchmark, fileTransferBenchmark, rnnoiseBenchmark, watchTogetherBenchmark, natBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [bundleSizeBenchmark, relayBenchmark, joinLatencyBenchmark, fileTransferBenchmark, rnnoiseBenchmark, watchTogetherBenchmark, natBenchmark];
 
 const RESULTS_PATH = fileURLToPath(new URL("./results.json", import.meta.url));
 

@@ -2,13 +2,30 @@
 // (dist/public: HTML shells and other files from assets/, browser bundles under /assets/).
 // Usage: tsx scripts/build.ts [--dev]   (--dev: no minification)
 
-import { build, type BuildOptions } from "esbuild";
-import { cp, mkdir, readdir, rm } from "node:fs/promises";
+import { build, type BuildOptions, type Metafile } from "esbuild";
+import { cp, mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { brotliCompress, constants as zlib, gzip } from "node:zlib";
+import { initialChunks } from "./initial-chunks.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const dist = `${root}dist`;
 const dev = process.argv.includes("--dev");
+
+export const ROOM_BOOT = "client-web/room/boot.ts";
+/** What the boot imports at once (client-web/room/boot.ts); the rest of the room loads on use. */
+export const ROOM_CLIENT = "client-web/room/main.ts";
+/**
+ * Written next to dist/public: the files each page loads first, for the bundle-size benchmark and
+ * its test. Paths relative to dist/public.
+ */
+export const BUNDLE_MANIFEST = "bundle-manifest.json";
+export interface BundleManifest {
+  readonly roomInitial: readonly string[];
+  readonly startInitial: readonly string[];
+}
 
 /** Browser entry points → /assets/<name>.js. */
 export const CLIENT_ENTRIES: Record<string, string> = {
@@ -23,7 +40,7 @@ export const CLIENT_ENTRIES: Record<string, string> = {
   "rnnoise/worklet": "node_modules/@sapphi-red/web-noise-suppressor/dist/rnnoise/workletProcessor.js",
 };
 
-const common: BuildOptions = {
+export const common: BuildOptions = {
   bundle: true,
   sourcemap: "linked",
   logLevel: "warning",
@@ -32,7 +49,7 @@ const common: BuildOptions = {
 };
 
 /** Everything the browser loads: the same targets and minification. */
-const browser: BuildOptions = {
+export const browser: BuildOptions = {
   ...common,
   platform: "browser",
   target: ["chrome110", "firefox115", "safari16"],
@@ -49,7 +66,7 @@ async function main(): Promise<void> {
     const target = entry.endsWith(".html") ? `${dist}/public/${entry}` : `${dist}/public/assets/${entry}`;
     await cp(`${root}assets/${entry}`, target, { recursive: true });
   }
-  await Promise.all([
+  const [, , room] = await Promise.all([
     build({
       ...common,
       entryPoints: { main: "server/main.ts" },
@@ -74,11 +91,12 @@ async function main(): Promise<void> {
     // need goes into a shared chunk, which the browser fetches with room.js.
     build({
       ...browser,
-      entryPoints: { room: "client-web/room/boot.ts" },
+      entryPoints: { room: ROOM_BOOT },
       outdir: `${dist}/public/assets`,
       format: "esm",
       splitting: true,
       chunkNames: "room-[name]-[hash]",
+      metafile: true,
     }),
     // Its two WebAssembly builds (plain and SIMD; the loader picks one), served as application/wasm.
     ...["rnnoise.wasm", "rnnoise_simd.wasm"].map((file) =>
@@ -95,7 +113,65 @@ async function main(): Promise<void> {
       sourcemap: false,
     }),
   ]);
+  await preloadRoomChunks(room.metafile);
+  await precompress(`${dist}/public`);
   console.log(`built dist/ in ${Math.round(performance.now() - started)} ms`);
 }
 
-await main();
+/**
+ * The room page learns of its chunks only as each script runs (room.js, then the client it
+ * imports, then that one's imports): a waterfall of round trips. Listing them in the HTML as
+ * modulepreload lets the browser fetch and compile them all while room.js starts the key
+ * derivations. Only the files a join needs: panels and features stay lazy.
+ */
+async function preloadRoomChunks(metafile: Metafile): Promise<void> {
+  const publicDir = `${dist}/public`;
+  const relative = (file: string) => path.relative(publicDir, path.resolve(root, file)).split(path.sep).join("/");
+  const roomInitial = initialChunks(metafile, ROOM_BOOT, [ROOM_CLIENT]).map(relative);
+  const html = await readFile(`${publicDir}/room.html`, "utf8");
+  const boot = '<script type="module" src="/assets/room.js"></script>';
+  if (!html.includes(boot)) throw new Error(`assets/room.html no longer loads ${boot}`);
+  const links = roomInitial.filter((file) => file !== "assets/room.js").map((file) => `<link rel="modulepreload" href="/${file}" />`);
+  await writeFile(`${publicDir}/room.html`, html.replace(boot, [boot, ...links].join("\n    ")));
+  const manifest: BundleManifest = { roomInitial, startInitial: ["assets/start.js"] };
+  await writeFile(`${dist}/${BUNDLE_MANIFEST}`, `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+/** Text-like files worth compressing; images and fonts are compressed formats already. Source maps are for developers' tools, rarely fetched. */
+const COMPRESSIBLE = new Set([".js", ".mjs", ".css", ".html", ".svg", ".json", ".wasm", ".webmanifest", ".txt"]);
+/** Below this a copy saves less than its own headers cost. */
+const COMPRESS_MIN_BYTES = 512;
+const brotli = promisify(brotliCompress);
+const gzipAsync = promisify(gzip);
+
+/**
+ * Writes `x.br` and `x.gz` next to every compressible file, at the highest levels, once at build
+ * time; the relay serves whichever the browser accepts (server/static.ts). A copy that would not
+ * be at least 5 % smaller is not written.
+ */
+async function precompress(dir: string): Promise<void> {
+  const files = (await readdir(dir, { recursive: true, withFileTypes: true }))
+    .filter((entry) => entry.isFile() && COMPRESSIBLE.has(path.extname(entry.name)))
+    .map((entry) => path.join(entry.parentPath, entry.name));
+  await Promise.all(
+    files.map(async (file) => {
+      const bytes = await readFile(file);
+      if (bytes.length < COMPRESS_MIN_BYTES) return;
+      const [br, gz] = await Promise.all([
+        brotli(bytes, {
+          params: {
+            [zlib.BROTLI_PARAM_QUALITY]: zlib.BROTLI_MAX_QUALITY,
+            [zlib.BROTLI_PARAM_MODE]: path.extname(file) === ".wasm" ? zlib.BROTLI_MODE_GENERIC : zlib.BROTLI_MODE_TEXT,
+            [zlib.BROTLI_PARAM_SIZE_HINT]: bytes.length,
+          },
+        }),
+        gzipAsync(bytes, { level: zlib.Z_BEST_COMPRESSION }),
+      ]);
+      if (br.length < bytes.length * 0.95) await writeFile(`${file}.br`, br);
+      if (gz.length < bytes.length * 0.95) await writeFile(`${file}.gz`, gz);
+    }),
+  );
+}
+
+// Run as a script; imported (by the benchmark or a test) only for its names.
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

@@ -1,4 +1,5 @@
-// Static files from one root directory: MIME type by extension, ETag/304, HEAD, and paths that
+// Static files from one root directory: MIME type by extension, ETag/304, HEAD, precompressed
+// copies (`x.js.br`, `x.js.gz`, written by the build) for clients that accept them, and paths that
 // cannot leave the root (no dot segments, no encoded slashes, no hidden files, no symlinks out).
 // Which URL maps to which file, and caching policy, is the router's business (http.ts).
 
@@ -6,6 +7,7 @@ import { realpath, open, type FileHandle } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
+import Negotiator from "negotiator";
 
 export const MIME_TYPES: Readonly<Record<string, string>> = {
   ".html": "text/html; charset=utf-8",
@@ -27,6 +29,16 @@ export const MIME_TYPES: Readonly<Record<string, string>> = {
 };
 
 const FALLBACK_TYPE = "application/octet-stream";
+
+/**
+ * The precompressed copies the build may write next to a file, in the order we prefer them:
+ * brotli is about 15 % smaller than gzip on our scripts. Compressing ahead of time, at the
+ * highest levels, costs the relay no CPU per request (on-the-fly brotli-11 would be too slow).
+ */
+const PRECOMPRESSED = [
+  { encoding: "br", suffix: ".br" },
+  { encoding: "gzip", suffix: ".gz" },
+] as const;
 
 export function mimeTypeOf(file: string): string {
   return MIME_TYPES[path.extname(file).toLowerCase()] ?? FALLBACK_TYPE;
@@ -70,19 +82,32 @@ export class StaticFiles {
    * written nothing, when there is no such regular file inside the root.
    */
   async serve(req: IncomingMessage, res: ServerResponse, segments: readonly string[], cacheControl: string): Promise<boolean> {
-    const file = await this.open(segments);
-    if (!file) return false;
+    const original = await this.open(segments);
+    if (!original) return false;
+    let file = original;
     try {
+      if (!(await original.stat()).isFile()) return false;
+      const variant = await this.precompressed(req, segments);
+      let encoding: string | undefined;
+      if (variant) {
+        file = variant.file;
+        encoding = variant.encoding;
+      }
       const stat = await file.stat();
-      if (!stat.isFile()) return false;
-      const etag = `"${stat.size.toString(16)}-${Math.trunc(stat.mtimeMs).toString(16)}"`;
+      // Each encoding is its own representation: its own validator, and caches must key on the header.
+      const etag = `"${stat.size.toString(16)}-${Math.trunc(stat.mtimeMs).toString(16)}${encoding ? `-${encoding}` : ""}"`;
       res.setHeader("ETag", etag);
       res.setHeader("Cache-Control", cacheControl);
+      res.setHeader("Vary", "Accept-Encoding");
       if (matchesEtag(req.headers["if-none-match"], etag)) {
         res.writeHead(304).end();
         return true;
       }
-      res.writeHead(200, { "Content-Type": mimeTypeOf(segments.at(-1) ?? ""), "Content-Length": stat.size });
+      res.writeHead(200, {
+        "Content-Type": mimeTypeOf(segments.at(-1) ?? ""),
+        "Content-Length": stat.size,
+        ...(encoding ? { "Content-Encoding": encoding } : {}),
+      });
       if (req.method === "HEAD") {
         res.end();
         return true;
@@ -90,8 +115,24 @@ export class StaticFiles {
       await pipeline(file.createReadStream({ autoClose: false }), res);
       return true;
     } finally {
+      await original.close();
+      if (file !== original) await file.close();
+    }
+  }
+
+  /** The best precompressed copy the client accepts (q=0 excludes one), if the build wrote it. */
+  private async precompressed(req: IncomingMessage, segments: readonly string[]): Promise<{ file: FileHandle; encoding: string } | null> {
+    const last = segments.at(-1);
+    if (last === undefined || req.headers["accept-encoding"] === undefined) return null;
+    const negotiator = new Negotiator(req);
+    for (const { encoding, suffix } of PRECOMPRESSED) {
+      if (negotiator.encodings([encoding]).length === 0) continue;
+      const file = await this.open([...segments.slice(0, -1), last + suffix]);
+      if (!file) continue;
+      if ((await file.stat()).isFile()) return { file, encoding };
       await file.close();
     }
+    return null;
   }
 
   /** Opens the file if its real path (symlinks resolved) lies inside the real root. */

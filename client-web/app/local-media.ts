@@ -7,8 +7,9 @@
 import type { LocalResource, Room } from "../../common/engine/room.js";
 import type { PrefValues } from "../../common/prefs/schema.js";
 import { err, ok, type Result } from "../../common/result.js";
-import { Microphone, type MicrophoneState } from "../audio/microphone.js";
+import type { Microphone, MicrophoneState } from "../audio/microphone.js";
 import type { RnnoiseLoader } from "../audio/rnnoise.js";
+import type { RnnoiseUrls } from "../audio/rnnoise-urls.js";
 import type { SharedAudioContext } from "../audio/shared-audio-context.js";
 import { captureCamera, captured, captureScreen, stopMedia, watchEnded, type CaptureError } from "../media/capture.js";
 import { startPreviews } from "../media/preview-sender.js";
@@ -23,7 +24,8 @@ interface Shared {
 
 export interface LocalMediaAudio {
   readonly audio: SharedAudioContext;
-  readonly rnnoise: RnnoiseLoader;
+  /** Where the noise suppressor's files are; loaded with the first microphone. */
+  readonly rnnoiseUrls: RnnoiseUrls;
   /** Tests shorten how long a muted microphone keeps its device open. */
   readonly releaseAfterMs?: number;
 }
@@ -33,6 +35,8 @@ export class LocalMedia {
   /** Microphones push-to-talk unmuted, to mute again when the key is released. */
   private readonly talking = new Set<Microphone>();
   private suppressionFailureTold = false;
+  /** The microphone's code (a lazily loaded chunk) and the one suppressor loader of this page. */
+  private microphoneKit: Promise<{ Microphone: typeof Microphone; rnnoise: RnnoiseLoader }> | undefined;
 
   constructor(
     private readonly room: Room,
@@ -146,13 +150,35 @@ export class LocalMedia {
     }
   }
 
+  /** Starts loading the microphone's code (the pointer is on its button). */
+  preloadMicrophone(): void {
+    this.loadMicrophoneKit().catch(() => undefined);
+  }
+
+  private loadMicrophoneKit(): Promise<{ Microphone: typeof Microphone; rnnoise: RnnoiseLoader }> {
+    this.microphoneKit ??= import("../audio/microphone-kit.js").then(
+      ({ Microphone, RnnoiseLoader }) => ({ Microphone, rnnoise: new RnnoiseLoader(this.audio.audio, this.audio.rnnoiseUrls) }),
+      (error: unknown) => {
+        this.microphoneKit = undefined; // the next press tries again
+        throw error;
+      },
+    );
+    return this.microphoneKit;
+  }
+
   private async addMicrophone(): Promise<Result<LocalResource, CaptureError>> {
+    let kit: { Microphone: typeof Microphone; rnnoise: RnnoiseLoader };
+    try {
+      kit = await this.loadMicrophoneKit();
+    } catch (error) {
+      return err({ code: "failed", message: `the microphone's code did not load: ${error instanceof Error ? error.message : String(error)}` });
+    }
     let id = "";
     // Assigned before the microphone can call back (its callbacks come from later events).
     let microphone: Microphone;
-    const opened = await Microphone.open(this.prefs(), {
+    const opened = await kit.Microphone.open(this.prefs(), {
       audio: this.audio.audio,
-      rnnoise: this.audio.rnnoise,
+      rnnoise: kit.rnnoise,
       ...(this.audio.releaseAfterMs === undefined ? {} : { releaseAfterMs: this.audio.releaseAfterMs }),
       onDeviceLost: () => this.stop(id),
       onSuppressionChange: () => {

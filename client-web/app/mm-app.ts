@@ -9,10 +9,10 @@ import { repeat } from "lit/directives/repeat.js";
 import type { PeerKey, PeerView, Room, RoomEvents } from "../../common/engine/room.js";
 import type { PrefKey } from "../../common/prefs/schema.js";
 import { boundChatHistory, MAX_CHAT_HISTORY_IMAGE_CHARS } from "../chat/chat-history.js";
-import { describeImageEncodeError, encodeChatImage } from "../chat/encode-image.js";
+import { imageFilesFrom } from "../chat/image-files.js";
 import type { Announcer } from "../components/mm-announcer.js";
-import { imageFilesFrom, type Chat, type ChatEntry, type ChatImageFilesEvent, type ChatSendEvent } from "../components/mm-chat.js";
-import type { ControlAction, ControlEvent, SidePanel } from "../components/mm-controls.js";
+import type { Chat, ChatEntry, ChatImageFilesEvent, ChatSendEvent } from "../components/mm-chat.js";
+import type { ControlAction, ControlEvent, ControlPreviewEvent, SidePanel } from "../components/mm-controls.js";
 import type { HelpDialog } from "../components/mm-help.js";
 import type { LocalMuteEvent, LocalStopEvent } from "../components/mm-local-tile.js";
 import type { FileDownloadEvent, ResourceDisableEvent, ResourceEnableEvent, ShareWatchEvent } from "../components/mm-peer-tile.js";
@@ -20,35 +20,37 @@ import type { JellyfinIntent, JellyfinIntentEvent } from "../components/mm-jelly
 import type { TransferCancelEvent, TransferRetryEvent } from "../components/mm-transfer.js";
 import type { WatchesChangeEvent } from "../components/mm-watches.js";
 import type { PrefsStore } from "../prefs/prefs-store.js";
-import { StatsSampler } from "./debug-stats.js";
+import type { StatsSampler } from "./debug-stats.js";
 import { describeFailure } from "../components/connection-words.js";
 import { actionFor, deepActiveElement, type KeyAction } from "./keybinds.js";
-import { isDownloadNavigation } from "../files/download-sink.js";
-import { WorkerSha256 } from "../hashing/worker-sha256.js";
+import type { WorkerSha256 } from "../hashing/worker-sha256.js";
 import { AudioActivity } from "../audio/audio-activity.js";
-import { defaultRnnoiseUrls, RnnoiseLoader } from "../audio/rnnoise.js";
+import { defaultRnnoiseUrls } from "../audio/rnnoise-urls.js";
 import { SharedAudioContext } from "../audio/shared-audio-context.js";
-import { FileTransfers } from "./file-transfers.js";
+import type { FileTransfers } from "./file-transfers.js";
+import { LazyModule, whenSettled } from "./lazy-module.js";
 import { LocalMedia, type MediaKind } from "./local-media.js";
 import { RoomWatches, type KnownRoomSecrets } from "./room-watches.js";
-import { JellyfinAccount } from "./jellyfin-account.js";
-import { SHARE_KIND, WatchTogether, type QueuedItem } from "./watch-together.js";
+import type { JellyfinAccount } from "./jellyfin-account.js";
+import type { WatchTogether } from "./watch-together.js";
+import { SHARE_KIND } from "../watch/share-kind.js";
 import "../components/mm-announcer.js";
 import "../components/mm-chat.js";
 import "../components/mm-controls.js";
-import "../components/mm-help.js";
 import "../components/mm-local-tile.js";
 import "../components/mm-peer-tile.js";
 import type { TrustConnectEvent, TrustVerifyEvent } from "../components/mm-peer-trust.js";
 import { TrustController } from "../trust/trust-controller.js";
-import "../components/mm-settings.js";
-import "../components/mm-watches.js";
-import "../components/mm-jellyfin.js";
-import "../components/mm-watch-view.js";
 
 /** Chat history kept on the page; older lines drop off (the relay keeps none). */
 const MAX_CHAT_ENTRIES = 500;
 const DEBUG_REFRESH_MS = 2_000;
+/**
+ * How long after the page starts the lazily loaded parts are fetched anyway, when the main thread
+ * is idle: late enough to stay out of a join's way (keys, ICE, the first frames take about 1–2 s
+ * on a slow machine), early enough that they are there before most people open a panel.
+ */
+const PRELOAD_AFTER_MS = 4_000;
 
 /** Prefs a running microphone follows live. */
 const MICROPHONE_PREFS: ReadonlySet<PrefKey> = new Set([
@@ -76,9 +78,6 @@ export class App extends LitElement {
     .status.bad { color: var(--danger); border-color: var(--danger); }
     .stage { display: flex; min-height: 0; }
     .main { flex: 1; display: flex; flex-direction: column; min-width: 0; overflow: auto; }
-    .watch-actions { display: flex; flex-wrap: wrap; gap: 0.4rem; align-items: center; }
-    .queue { margin: 0; padding-left: 1.5rem; }
-    .watching { display: grid; gap: 0.75rem; padding: 0.75rem 0.75rem 0; grid-template-columns: repeat(auto-fit, minmax(min(100%, 24rem), 1fr)); }
     .grid { flex: 1; overflow: auto; padding: 0.75rem; display: grid; gap: 0.75rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 18rem), 1fr)); align-content: start; }
     aside { width: min(24rem, 100%); border-left: 1px solid color-mix(in srgb, var(--text-muted) 30%, transparent); background: var(--surface-raised); overflow: auto; padding: 0.75rem; position: relative; }
     aside .close { position: absolute; top: 0.5rem; right: 0.5rem; }
@@ -110,20 +109,25 @@ export class App extends LitElement {
   @query("mm-announcer") private announcer!: Announcer;
   @query("mm-help") private help!: HelpDialog;
   private media!: LocalMedia;
-  private files!: FileTransfers;
+  /** File sharing, created on first use (its code is a lazily loaded chunk). */
+  private files: FileTransfers | undefined;
   private audio!: SharedAudioContext;
-  private rnnoise!: RnnoiseLoader;
   private activity!: AudioActivity;
   /** Ids (see audioStreams) of streams whose level is above the threshold. */
   @state() private speaking: ReadonlySet<string> = new Set();
   /** Shift+Space is held. */
   private talking = false;
-  private hashing!: WorkerSha256;
+  private hashing: WorkerSha256 | undefined;
   @query("#file-picker") private filePicker!: HTMLInputElement;
   private watches!: RoomWatches;
-  private jellyfin!: JellyfinAccount;
-  private watch!: WatchTogether;
-  private readonly sampler = new StatsSampler();
+  /** Created with the Jellyfin panel, on first opening. */
+  private jellyfin: JellyfinAccount | undefined;
+  /** Created on the first share started or joined. */
+  private watch: WatchTogether | undefined;
+  private sampler: StatsSampler | undefined;
+  // What a join does not need, in two chunks loaded on first use (see lazy-module.ts).
+  private readonly panels = new LazyModule(this, () => import("./lazy-panels.js"));
+  private readonly features = new LazyModule(this, () => import("./lazy-features.js"));
   private trust!: TrustController;
   private readonly cleanups: Array<() => void> = [];
   private nextChatId = 1;
@@ -134,13 +138,12 @@ export class App extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     this.audio = new SharedAudioContext({ onSuspended: () => this.say("Audio starts at your first click or key press on this page.") });
-    // Built into /assets next to the room page's scripts (scripts/build.ts), like the SHA-256 worker below.
-    this.rnnoise = new RnnoiseLoader(this.audio, defaultRnnoiseUrls(import.meta.url));
     this.media = new LocalMedia(
       this.room,
       () => this.prefs.values,
       () => this.requestUpdate(),
-      { audio: this.audio, rnnoise: this.rnnoise },
+      // Built into /assets next to the room page's scripts (scripts/build.ts), like the SHA-256 worker.
+      { audio: this.audio, rnnoiseUrls: defaultRnnoiseUrls(import.meta.url) },
       (message) => this.say(message),
     );
     this.activity = new AudioActivity(
@@ -148,12 +151,7 @@ export class App extends LitElement {
       () => this.prefs.values.audio_activity_threshold,
       (speaking) => (this.speaking = speaking),
     );
-    // Built into /assets next to the room page's scripts (scripts/build.ts); it hashes files off this thread.
-    this.hashing = new WorkerSha256(new URL("sha256-worker.js", import.meta.url));
-    this.files = new FileTransfers(this.room, (key) => this.nameOf(key), () => this.requestUpdate(), this.hashing.create);
     this.watches = new RoomWatches(this.room, this.prefs, this.secret, () => this.requestUpdate(), this.knownRoomSecrets);
-    this.jellyfin = new JellyfinAccount(() => this.requestUpdate(), () => this.jellyfinServers);
-    this.watch = new WatchTogether(this.room, () => this.requestUpdate(), (message) => this.say(message));
     this.trust ??= new TrustController(this, { room: this.room, say: (message) => this.say(message), nameOf: (key) => this.nameOf(key) });
     this.listenToRoom();
     this.cleanups.push(this.prefs.on("change", ({ key }) => this.handlePrefChange(key)));
@@ -172,6 +170,7 @@ export class App extends LitElement {
     this.listen(document, "drop", (e) => this.handleDrop(e as DragEvent));
     this.listen(window, "beforeunload", (e) => this.handleBeforeUnload(e as BeforeUnloadEvent));
     this.updateDebugTimer();
+    this.cleanups.push(whenSettled(() => this.preloadAll(), PRELOAD_AFTER_MS));
   }
 
   override disconnectedCallback(): void {
@@ -179,11 +178,82 @@ export class App extends LitElement {
     for (const cleanup of this.cleanups.splice(0)) cleanup();
     clearInterval(this.debugTimer);
     this.watches.close();
-    this.files.close();
-    this.hashing.close();
+    this.files?.close();
+    this.hashing?.close();
     this.activity.close();
     this.media.stopAll();
-    this.watch.close();
+    this.watch?.close();
+  }
+
+  // ---- lazily loaded parts --------------------------------------------------------------------
+
+  /** File sharing, loading its chunk and starting the hashing worker on first use. */
+  private async useFiles(): Promise<FileTransfers> {
+    const { FileTransfers, WorkerSha256 } = (await this.features.load()).files;
+    if (!this.files) {
+      // Built into /assets next to the room page's scripts (scripts/build.ts); it hashes files off this thread.
+      const hashing = new WorkerSha256(new URL("sha256-worker.js", import.meta.url));
+      this.hashing = hashing;
+      this.files = new FileTransfers(this.room, (key) => this.nameOf(key), () => this.requestUpdate(), hashing.create);
+    }
+    return this.files;
+  }
+
+  /** Watch-together, loading its chunk on the first share started or joined. */
+  private async useWatch(): Promise<WatchTogether> {
+    const { WatchTogether } = (await this.features.load()).watch;
+    this.watch ??= new WatchTogether(this.room, () => this.requestUpdate(), (message) => this.say(message));
+    return this.watch;
+  }
+
+  /** Loads what `panel` shows; false (and the reason said) when its chunk could not be fetched. */
+  private async loadPanel(panel: SidePanel): Promise<boolean> {
+    try {
+      switch (panel) {
+        case "chat":
+          return true; // part of the page (see lazy-panels.ts)
+        case "settings":
+        case "watches":
+          await this.panels.load();
+          return true;
+        case "jellyfin": {
+          const { JellyfinAccount } = (await this.features.load()).jellyfin;
+          this.jellyfin ??= new JellyfinAccount(() => this.requestUpdate(), () => this.jellyfinServers);
+          this.jellyfin.loadSaved();
+          return true;
+        }
+      }
+    } catch {
+      this.say(couldNotLoad(PANEL_LABELS[panel].toLowerCase()));
+      return false;
+    }
+  }
+
+  /** Runs `use` once the feature's chunk is there; says so when it could not be fetched. */
+  private withFeature<T>(load: () => Promise<T>, what: string, use: (feature: T) => void): void {
+    load().then(use, () => this.say(couldNotLoad(what)));
+  }
+
+  /** What a control is about to open starts loading (hover, focus). */
+  private preloadFor(action: ControlAction): void {
+    switch (action) {
+      case "toggle-settings":
+      case "toggle-watches":
+      case "show-help":
+        return this.panels.preload();
+      case "toggle-jellyfin":
+      case "share-files":
+        return this.features.preload();
+      case "add-microphone":
+        return this.media.preloadMicrophone();
+      default:
+        return;
+    }
+  }
+
+  private preloadAll(): void {
+    this.panels.preload();
+    this.features.preload();
   }
 
   protected override willUpdate(): void {
@@ -252,8 +322,13 @@ export class App extends LitElement {
     this.on("peer-back", ({ key }) => this.say(`${this.nameOf(key)} is back.`));
     this.on("resource-provided", ({ key, id }) => {
       const info = this.room.peer(key)?.resources.get(id)?.info;
-      if (info?.kind === "file") this.say(`${this.nameOf(key)} offers the file ${info.label ?? "without a name"}.`);
-      else if (info?.kind === SHARE_KIND) this.say(`${this.nameOf(key)} invites you to watch ${info.label ?? "a video"} together.`);
+      if (info?.kind === "file") {
+        this.say(`${this.nameOf(key)} offers the file ${info.label ?? "without a name"}.`);
+        this.features.preload();
+      } else if (info?.kind === SHARE_KIND) {
+        this.say(`${this.nameOf(key)} invites you to watch ${info.label ?? "a video"} together.`);
+        this.features.preload();
+      }
       else this.say(`${this.nameOf(key)} shares ${this.resourceLabel(key, id).toLowerCase()}.`);
     });
     this.on("resource-withdrawn", ({ key }) => this.say(`${this.nameOf(key)} stopped sharing something.`));
@@ -281,6 +356,10 @@ export class App extends LitElement {
   private say(message: string): void {
     this.announcer?.announce(message);
   }
+
+  // Stable functions for child components (a new closure each render would re-render them).
+  private readonly sayWords = (message: string): void => this.say(message);
+  private readonly nameOfPeer = (key: PeerKey): string => this.nameOf(key);
 
   private pushChat(entry: ChatEntry): void {
     this.chat = boundChatHistory([...this.chat, entry].slice(-MAX_CHAT_ENTRIES), MAX_CHAT_HISTORY_IMAGE_CHARS);
@@ -342,25 +421,28 @@ export class App extends LitElement {
   }
 
   private get sharedCount(): number {
-    return this.media.count + this.files.resources.length;
+    return this.media.count + (this.files?.resources.length ?? 0);
   }
 
   private stopAll(): void {
     if (this.sharedCount === 0) return;
     this.media.stopAll();
-    for (const resource of this.files.resources) this.files.stopSharing(resource.info.id);
+    const files = this.files;
+    for (const resource of files?.resources ?? []) files?.stopSharing(resource.info.id);
     this.say("You stopped sharing everything.");
   }
 
   private stopLocal(id: string): void {
-    if (this.files.has(id)) this.files.stopSharing(id);
+    if (this.files?.has(id)) this.files.stopSharing(id);
     else this.media.stop(id);
   }
 
-  private shareFiles(files: readonly File[]): void {
-    if (files.length === 0) return;
-    this.files.share(files);
-    this.say(files.length === 1 ? `You share the file ${files[0]?.name ?? ""}.` : `You share ${files.length} files.`);
+  private shareFiles(list: readonly File[]): void {
+    if (list.length === 0) return;
+    this.withFeature(() => this.useFiles(), "file sharing", (files) => {
+      files.share(list);
+      this.say(list.length === 1 ? `You share the file ${list[0]?.name ?? ""}.` : `You share ${list.length} files.`);
+    });
   }
 
   private perform(action: ControlAction | KeyAction): void {
@@ -383,15 +465,20 @@ export class App extends LitElement {
         this.togglePanel("settings");
         return;
       case "toggle-jellyfin":
-        this.jellyfin.loadSaved();
         this.togglePanel("jellyfin");
         return;
       case "toggle-watches":
         this.togglePanel("watches");
         return;
-      case "show-help":
-        this.help.show(deepActiveElement() as HTMLElement | null);
+      case "show-help": {
+        const opener = deepActiveElement() as HTMLElement | null;
+        this.withFeature(
+          () => this.panels.load().then(() => this.help.updateComplete),
+          "the keyboard help",
+          () => this.help.show(opener),
+        );
         return;
+      }
       case "remove-oldest-chat":
         this.chat = this.chat.slice(1);
         return;
@@ -414,7 +501,15 @@ export class App extends LitElement {
       this.closePanel();
       return;
     }
-    this.panelOpener ??= deepActiveElement() as HTMLElement | null;
+    const opener = deepActiveElement() as HTMLElement | null;
+    // Usually preloaded already (idle time, hover, focus): then this waits for nothing.
+    void this.loadPanel(panel).then((loaded) => {
+      if (loaded && this.panel !== panel) this.showPanel(panel, opener);
+    });
+  }
+
+  private showPanel(panel: SidePanel, opener: HTMLElement | null): void {
+    this.panelOpener ??= opener;
     this.panel = panel;
     if (panel === "chat") this.unread = 0;
     void this.updateComplete.then(() => {
@@ -432,6 +527,14 @@ export class App extends LitElement {
   }
 
   private async sendImages(files: readonly File[]): Promise<void> {
+    let encoder: typeof import("../chat/encode-image.js");
+    try {
+      encoder = (await this.panels.load()).imageEncoder;
+    } catch {
+      this.say(couldNotLoad("image sending"));
+      return;
+    }
+    const { encodeChatImage, describeImageEncodeError } = encoder;
     for (const file of files) {
       const encoded = await encodeChatImage(file);
       if (encoded.ok) this.room.sendChat({ image: encoded.value });
@@ -456,15 +559,18 @@ export class App extends LitElement {
     this.debugTimer = undefined;
     if (!this.prefs.values.webrtc_debug) return;
     const refresh = async () => {
+      const { StatsSampler } = (await this.panels.load()).debugStats;
+      const sampler = (this.sampler ??= new StatsSampler());
       const texts = new Map<PeerKey, string>();
       for (const peer of this.room.peerViews()) {
         const pc = this.room.connectionOf(peer.key);
-        texts.set(peer.key, pc ? await this.sampler.describe(pc) : "no connection yet (nothing requested)");
+        texts.set(peer.key, pc ? await sampler.describe(pc) : "no connection yet (nothing requested)");
       }
       this.debugTexts = texts;
     };
-    void refresh();
-    this.debugTimer = setInterval(() => void refresh(), DEBUG_REFRESH_MS);
+    const tick = () => void refresh().catch(() => undefined); // a missed sample is retried next tick
+    tick();
+    this.debugTimer = setInterval(tick, DEBUG_REFRESH_MS);
   }
 
   // ---- global input ---------------------------------------------------------------------------
@@ -553,7 +659,7 @@ export class App extends LitElement {
 
   private handleBeforeUnload(event: BeforeUnloadEvent): void {
     // A download is started by navigating to the service worker's URL; the page stays.
-    if (isDownloadNavigation()) return;
+    if (this.features.value?.files.isDownloadNavigation()) return;
     if (this.sharedCount === 0 || !this.prefs.values.enable_onbeforeunload) return;
     event.preventDefault();
     // Older browsers need returnValue set; the text itself is not shown by modern ones.
@@ -597,14 +703,14 @@ export class App extends LitElement {
               @prefs-reset=${() => void prefs.reset().then(() => this.requestUpdate())}
               @notification-permission-request=${() => void Notification.requestPermission().then(() => this.requestUpdate())}
             ></mm-settings>`
-          : this.panel === "jellyfin"
+          : this.panel === "jellyfin" && this.jellyfin
             ? html`<mm-jellyfin
                 .library=${this.jellyfin.library}
                 .saved=${this.jellyfin.saved}
                 .busy=${this.jellyfin.busy}
                 .error=${this.jellyfin.error}
                 .quickConnectCode=${this.jellyfin.quickConnectCode}
-                .sharingTitle=${this.watch.localShare?.title}
+                .sharingTitle=${this.watch?.localShare?.title}
                 .available=${this.jellyfinServers.length > 0}
                 @jellyfin-intent=${(e: JellyfinIntentEvent) => void this.handleJellyfin(e.intent)}
               ></mm-jellyfin>`
@@ -614,7 +720,7 @@ export class App extends LitElement {
                 @watches-change=${(e: WatchesChangeEvent) => void this.watches.set(e.secrets)}
                 @watch-current=${() => void this.watches.set([...this.watches.secrets(), this.secret])}
               ></mm-watches>`;
-    const label = { chat: "Chat", settings: "Settings", watches: "Known rooms", jellyfin: "Jellyfin" }[this.panel];
+    const label = PANEL_LABELS[this.panel];
     return html`<aside aria-label=${label} tabindex="-1">
       <button class="close" @click=${() => this.closePanel()} aria-label=${`Close ${label.toLowerCase()}`}>✕</button>
       ${content}
@@ -630,148 +736,39 @@ export class App extends LitElement {
 
   private async handleJellyfin(intent: JellyfinIntent): Promise<void> {
     const account = this.jellyfin;
-    switch (intent.type) {
-      case "sign-in":
-        return account.signIn(intent.serverUrl, intent.username, intent.password);
-      case "quick-connect":
-        return account.quickConnect(intent.serverUrl);
-      case "cancel-quick-connect":
-        return account.cancelQuickConnect();
-      case "api-key":
-        return account.useApiKey(intent.serverUrl, intent.apiKey, intent.userId);
-      case "use-saved":
-        return account.useSaved(intent.serverUrl);
-      case "forget":
-        return account.forget(intent.serverUrl);
-      case "sign-out":
-        return account.signOut();
-      case "stop-share":
-        await this.watch.stopSharing();
-        this.say("You stopped sharing the video.");
-        return;
-      case "enqueue":
-      case "share": {
-        const library = account.library;
-        if (!library) return;
-        const { item } = intent;
-        const queued: QueuedItem = {
-          client: library.client,
-          selection: {
-            itemId: item.id,
-            mediaSourceId: item.mediaSourceId,
-            audioStreamIndex: intent.audioStreamIndex,
-            subtitleStreamIndex: intent.subtitleStreamIndex,
-            preset: intent.preset,
-            mode: intent.mode,
-          },
-          title: item.name,
-          durationS: item.durationS ?? 0,
-        };
-        if (intent.type === "enqueue") {
-          this.watch.enqueue(queued);
-          this.say(`${item.name} is in the queue.`);
-          return;
-        }
-        account.busy = `Starting ${item.name}…`;
-        account.error = "";
-        this.requestUpdate();
-        const shared = await this.watch.share(queued);
-        account.busy = "";
-        if (shared.ok) this.say(intent.mode === "broadcast" ? `You broadcast ${item.name} to the room.` : `You share ${item.name} with the room.`);
-        else account.error = `Could not share ${item.name}: ${shared.error}`;
-        this.requestUpdate();
-        return;
-      }
-    }
-  }
-
-  private seekShare(share: { key: PeerKey; id: string; video: HTMLVideoElement | undefined }, by: number): void {
-    const at = Math.max(0, (share.video?.currentTime ?? 0) + by);
-    this.watch.requestControl(share.key, share.id, "seek", at);
+    const panel = this.features.value?.jellyfin;
+    // Intents come from the panel, which exists only once its chunk and the account do.
+    if (!account || !panel) return;
+    await panel.performJellyfinIntent(intent, { account, watch: () => this.useWatch(), say: this.sayWords, changed: () => this.requestUpdate() });
   }
 
   private renderWatching() {
-    const local = this.watch.localShare;
-    const joined = this.watch.joinedShares;
-    if (!local && joined.length === 0) return nothing;
-    const viewers = (n: number, stalled: number) =>
-      `${n === 0 ? "No one watches yet" : n === 1 ? "1 person watches" : `${n} people watch`}${stalled > 0 ? `; ${stalled} waiting for the video` : ""}.`;
-    return html`<div class="watching">
-      ${local
-        ? html`<mm-watch-view
-            .video=${local.video}
-            heading=${local.mode === "broadcast" ? `You broadcast ${local.title}` : `You share ${local.title}`}
-            status=${local.holding ? "Paused until everyone has caught up…" : viewers(local.viewers, local.stalledViewers)}
-            controls
-          >
-            <div class="watch-actions">
-              <button type="button" @click=${() => void this.handleJellyfin({ type: "stop-share" })}>Stop sharing</button>
-              ${local.queue.length > 0
-                ? html`<button type="button" @click=${() => void this.watch.next()}>Play next: <bdi>${local.queue[0]}</bdi></button>`
-                : nothing}
-              ${local.mode === "relay"
-                ? html`<label
-                    ><input type="checkbox" .checked=${this.watch.viewersMayControl} @change=${(e: Event) => this.watch.setViewersMayControl((e.target as HTMLInputElement).checked)} />
-                    Let viewers pause, seek and skip</label
-                  >
-                  <label
-                    ><input type="checkbox" .checked=${this.watch.waitForViewers} @change=${(e: Event) => this.watch.setWaitForViewers((e.target as HTMLInputElement).checked)} />
-                    Pause for anyone whose video stalls</label
-                  >`
-                : nothing}
-            </div>
-            ${local.queue.length > 0
-              ? html`<ol class="queue" aria-label="Queue">
-                  ${local.queue.map(
-                    (title, index) => html`<li>
-                      <bdi>${title}</bdi>
-                      <button type="button" aria-label=${`Remove ${title} from the queue`} @click=${() => this.watch.removeFromQueue(index)}>Remove</button>
-                    </li>`,
-                  )}
-                </ol>`
-              : nothing}
-          </mm-watch-view>`
-        : nothing}
-      ${joined.map(
-        (share) => html`<mm-watch-view
-          .video=${share.video}
-          heading=${`${share.title} from ${this.nameOf(share.key)}`}
-          status=${share.status === "connecting"
-            ? "Connecting…"
-            : share.status === "failed"
-              ? `Cannot play: ${share.message ?? "unknown error"}`
-              : share.waiting > 0
-                ? `${share.waiting === 1 ? "Someone is" : `${share.waiting} people are`} waiting for the video.`
-                : ""}
-        >
-          <div class="watch-actions">
-            <button type="button" @click=${() => this.watch.leave(share.key, share.id)}>Stop watching</button>
-            ${share.control
-              ? html`<button type="button" @click=${() => this.watch.requestControl(share.key, share.id, share.sharerPlaying ? "pause" : "play")}>
-                    ${share.sharerPlaying ? "Pause for everyone" : "Play for everyone"}
-                  </button>
-                  <button type="button" @click=${() => this.seekShare(share, -10)}>Back 10 seconds</button>
-                  <button type="button" @click=${() => this.seekShare(share, 10)}>Forward 10 seconds</button>
-                  <button type="button" @click=${() => this.watch.requestControl(share.key, share.id, "next")}>Next in the queue</button>`
-              : nothing}
-          </div>
-        </mm-watch-view>`,
-      )}
-    </div>`;
+    const watch = this.watch;
+    if (!watch) return nothing;
+    return html`<mm-watching
+      .watch=${watch}
+      .local=${watch.localShare}
+      .joined=${watch.joinedShares}
+      ?viewersMayControl=${watch.viewersMayControl}
+      ?waitForViewers=${watch.waitForViewers}
+      .nameOf=${this.nameOfPeer}
+      .say=${this.sayWords}
+    ></mm-watching>`;
   }
 
   private renderTile(peer: PeerView) {
     return html`<mm-peer-tile
       .peer=${peer}
       .speaking=${this.isSpeaking(peer.key)}
-      .watching=${new Set(this.watch.joinedShares.filter((j) => j.key === peer.key).map((j) => j.id))}
-      @share-watch=${(e: ShareWatchEvent) => (e.watch ? this.watch.join(e.key, e.id) : this.watch.leave(e.key, e.id))}
+      .watching=${new Set((this.watch?.joinedShares ?? []).filter((j) => j.key === peer.key).map((j) => j.id))}
+      @share-watch=${(e: ShareWatchEvent) =>
+        this.withFeature(() => this.useWatch(), "watch-together", (watch) => (e.watch ? watch.join(e.key, e.id) : watch.leave(e.key, e.id)))}
       .webrtcDebug=${this.prefs.values.webrtc_debug ?? false}
       .debugText=${this.debugTexts.get(peer.key) ?? ""}
       @resource-enable=${(e: ResourceEnableEvent) => this.room.request(e.key, e.id)}
       @resource-disable=${(e: ResourceDisableEvent) => this.room.requestStop(e.key, e.id)}
-      .transfers=${this.files.views().filter((t) => t.direction === "in" && t.peer === peer.key)}
-      @file-download=${(e: FileDownloadEvent) => void this.files.download(e.key, e.id)}
+      .transfers=${(this.files?.views() ?? []).filter((t) => t.direction === "in" && t.peer === peer.key)}
+      @file-download=${(e: FileDownloadEvent) => this.withFeature(() => this.useFiles(), "file sharing", (files) => void files.download(e.key, e.id))}
       .trust=${this.trust.viewOf(peer)}
       @trust-connect=${(e: TrustConnectEvent) => this.trust.connect(e.key)}
       @trust-verify=${(e: TrustVerifyEvent) => void this.trust.setVerified(e.key, e.verified)}
@@ -803,14 +800,13 @@ export class App extends LitElement {
         <section
           class="grid"
           aria-label="Participants"
-          @transfer-cancel=${(e: TransferCancelEvent) => this.files.cancel(e.transferId)}
-          @transfer-retry=${(e: TransferRetryEvent) => this.files.retry(e.transferId)}
+          @transfer-cancel=${(e: TransferCancelEvent) => this.files?.cancel(e.transferId)}
+          @transfer-retry=${(e: TransferRetryEvent) => this.files?.retry(e.transferId)}
         >
           <mm-local-tile
             .name=${this.room.name}
-            .resources=${[...this.media.resources, ...this.files.resources]}
-            .transfers=${this.files
-              .views()
+            .resources=${[...this.media.resources, ...(this.files?.resources ?? [])]}
+            .transfers=${(this.files?.views() ?? [])
               .filter((t) => t.direction === "out")
               .map((t) => ({ ...t, peerName: this.nameOf(t.peer) }))}
             .speaking=${this.isSpeaking("local")}
@@ -833,6 +829,7 @@ export class App extends LitElement {
         .sharedCount=${this.sharedCount}
         .unreadChat=${this.unread}
         @control=${(e: ControlEvent) => this.perform(e.action)}
+        @control-preview=${(e: ControlPreviewEvent) => this.preloadFor(e.action)}
       ></mm-controls>
       <input
         id="file-picker"
@@ -849,6 +846,12 @@ export class App extends LitElement {
       <mm-help></mm-help>
     `;
   }
+}
+
+const PANEL_LABELS: Record<SidePanel, string> = { chat: "Chat", settings: "Settings", watches: "Known rooms", jellyfin: "Jellyfin" };
+
+function couldNotLoad(what: string): string {
+  return `Could not load ${what}: the connection to the server may be down. Try again.`;
 }
 
 function describeCaptureError(code: string): string {

@@ -13,8 +13,9 @@ import { MediaServer } from "../watch/media-server.js";
 import { ShareSource, type ShareSelection } from "../watch/share-source.js";
 import { SyncFollower } from "../watch/sync-follower.js";
 import { SyncLeader, type ShareMeta } from "../watch/sync-leader.js";
+import { SHARE_KIND } from "../watch/share-kind.js";
 
-export const SHARE_KIND = "jellyfin";
+export { SHARE_KIND } from "../watch/share-kind.js";
 export const SYNC_PROTOCOL = "meshmeet-watch-sync";
 /** Jellyfin wants to hear where playback is now and then; every 10 s is what its clients do. */
 const PROGRESS_REPORT_MS = 10_000;

@@ -9,22 +9,10 @@
 // the caller can fall back from, never a silent microphone.
 
 import { loadRnnoise, RnnoiseWorkletNode } from "@sapphi-red/web-noise-suppressor";
+import type { RnnoiseUrls } from "./rnnoise-urls.js";
 import type { SharedAudioContext } from "./shared-audio-context.js";
 
-export interface RnnoiseUrls {
-  readonly wasm: string;
-  readonly simdWasm: string;
-  readonly worklet: string;
-}
-
-/** Where scripts/build.ts puts the files, relative to the page's bundle. */
-export function defaultRnnoiseUrls(base: string | URL): RnnoiseUrls {
-  return {
-    wasm: new URL("rnnoise/rnnoise.wasm", base).href,
-    simdWasm: new URL("rnnoise/rnnoise_simd.wasm", base).href,
-    worklet: new URL("rnnoise/worklet.js", base).href,
-  };
-}
+export { defaultRnnoiseUrls, type RnnoiseUrls } from "./rnnoise-urls.js";
 
 export class RnnoiseLoadError extends Error {
   override readonly name = "RnnoiseLoadError";

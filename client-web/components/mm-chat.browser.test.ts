@@ -1,5 +1,5 @@
 /// <reference types="mocha" />
-import { expect, fixture, html, oneEvent } from "@open-wc/testing";
+import { expect, fixture, html, oneEvent, waitUntil } from "@open-wc/testing";
 import { sendKeys } from "@web/test-runner-commands";
 import { ChatImageFilesEvent, ChatSendEvent, imageFilesFrom, type Chat, type ChatEntry } from "./mm-chat.js";
 import "./mm-chat.js";
@@ -44,8 +44,12 @@ function nextEvent<K extends keyof HTMLElementEventMap>(target: HTMLElement, typ
   return new Promise((resolve) => target.addEventListener(type, resolve, { once: true }));
 }
 
+/** A chat showing `entries`, once its images are checked (the checker loads with the first image). */
 async function chat(entries: readonly ChatEntry[], popup = false): Promise<Chat> {
-  return fixture<Chat>(html`<mm-chat style="height: 320px" .entries=${entries} ?image-view-popup=${popup}></mm-chat>`);
+  const el = await fixture<Chat>(html`<mm-chat style="height: 320px" .entries=${entries} ?image-view-popup=${popup}></mm-chat>`);
+  await waitUntil(() => !el.shadowRoot?.textContent?.includes("checking the image"), "the images were never checked");
+  await el.updateComplete;
+  return el;
 }
 
 describe("<mm-chat>", () => {
@@ -80,6 +84,14 @@ describe("<mm-chat>", () => {
     expect(line!.querySelector(".text")?.textContent).to.equal(text);
     expect(spoken(line!.querySelector(".author")!)).to.equal("<i>mallory</i>");
     expect(probe.chatXss).to.equal(undefined);
+  });
+
+  it("shows no image before it is checked: a notice first, the picture once the checker has loaded", async () => {
+    const el = await fixture<Chat>(html`<mm-chat style="height: 320px" .entries=${[entry("p1", "alice", { image: PNG })]}></mm-chat>`);
+    expect(el.shadowRoot?.querySelector("img")).to.equal(null);
+    expect(el.shadowRoot?.textContent).to.contain("(checking the image…)");
+    await waitUntil(() => el.shadowRoot?.querySelector("img") !== null, "the image never appeared");
+    expect(el.shadowRoot?.textContent).not.to.contain("checking the image");
   });
 
   it("shows only inline raster images; any other URL becomes a notice and is never fetched", async () => {

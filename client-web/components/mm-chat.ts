@@ -11,8 +11,9 @@ import { LitElement, css, html, nothing, type PropertyValues } from "lit";
 import { customElement, property, query, state } from "lit/decorators.js";
 import { repeat } from "lit/directives/repeat.js";
 import { base64ToBytes } from "../../common/crypto/encoding.js";
-import { checkChatImage, type ImageCheck } from "../chat/incoming-image.js";
+import type { checkChatImage, ImageCheck } from "../chat/incoming-image.js";
 import type { ChatContent } from "../../common/wire/packets.js";
+export { imageFilesFrom } from "../chat/image-files.js";
 
 export interface ChatEntry {
   /** Unique and stable for the life of the entry: the list is keyed by it. */
@@ -45,16 +46,6 @@ export class ChatImageFilesEvent extends Event {
   constructor(readonly files: readonly File[]) {
     super("chat-image-files", { bubbles: true, composed: true });
   }
-}
-
-/**
- * The image files in a `paste` or `drop` event's DataTransfer (during `dragover` the browser
- * hides the files, so call it on `drop`). Empty for text-only data: the app should only
- * `preventDefault()` when this returns something, so pasting text into fields keeps working.
- */
-export function imageFilesFrom(dataTransfer: DataTransfer | null): File[] {
-  if (!dataTransfer) return [];
-  return Array.from(dataTransfer.files).filter((file) => file.type.startsWith("image/"));
 }
 
 /** Within this distance of the end the log counts as "at the end" (zoom leaves fractional pixels). */
@@ -142,9 +133,15 @@ export class Chat extends LitElement {
   private scrollToEndAfterUpdate = false;
   private focusAfterFirstRender = false;
   private viewerOpener: HTMLElement | undefined;
-  /** The safety check reads the whole (up to ~1 MiB) URL; do it once per content object, not per render. */
   /** Each image is checked once (checkChatImage reads its header): the history re-renders often. */
   private readonly imageChecks = new WeakMap<ChatContent, ImageCheck>();
+  /**
+   * The check and its image-header parser (the image-size package, about as big as the rest of
+   * the chat) load with the first image shown, so that the chat is part of the page from the
+   * start while a meeting without images never loads them.
+   */
+  private checker: typeof checkChatImage | undefined;
+  private checkerLoading = false;
   /** A shown-again or resized panel keeps the newest message in view when it was there before. */
   private readonly resizeObserver = new ResizeObserver(() => {
     if (this.followEnd) this.scrollToEnd();
@@ -248,13 +245,33 @@ export class Chat extends LitElement {
     if (files.length > 0) this.dispatchEvent(new ChatImageFilesEvent(files));
   }
 
-  private imageCheck(content: ChatContent & { readonly image: string }): ImageCheck {
+  /** The image's check; undefined while the checker loads (the chat renders again when it is there). */
+  private imageCheck(content: ChatContent & { readonly image: string }): ImageCheck | undefined {
     let check = this.imageChecks.get(content);
     if (check === undefined) {
-      check = checkChatImage(content.image);
+      if (!this.checker) {
+        this.loadChecker();
+        return undefined;
+      }
+      check = this.checker(content.image);
       this.imageChecks.set(content, check);
     }
     return check;
+  }
+
+  private loadChecker(): void {
+    if (this.checkerLoading) return;
+    this.checkerLoading = true;
+    import("../chat/incoming-image.js").then(
+      ({ checkChatImage }) => {
+        this.checker = checkChatImage;
+        this.requestUpdate();
+      },
+      () => {
+        // Offline for a moment: the next render (a new message, reopening the panel) tries again.
+        this.checkerLoading = false;
+      },
+    );
   }
 
   private openImage(opener: HTMLElement, src: string, label: string): void {
@@ -324,6 +341,7 @@ export class Chat extends LitElement {
 
   private renderImage(content: ChatContent & { readonly image: string }, label: string) {
     const check = this.imageCheck(content);
+    if (!check) return html`<span class="notice">(checking the image…)</span>`;
     if (!check.ok) return html`<span class="notice">(image not shown: ${check.reason})</span>`;
     return html`<button class="image" type="button" @click=${(event: Event) => this.openImage(event.currentTarget as HTMLElement, content.image, label)}>
       <img src=${content.image} alt=${label} @load=${() => this.followEnd && this.scrollToEnd()} />

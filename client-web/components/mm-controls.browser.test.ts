@@ -5,7 +5,7 @@ import "./mm-controls.js";
 import "./mm-help.js";
 import "./mm-watches.js";
 import type { Announcer } from "./mm-announcer.js";
-import type { ControlEvent, Controls } from "./mm-controls.js";
+import type { ControlEvent, ControlPreviewEvent, Controls } from "./mm-controls.js";
 import type { HelpDialog } from "./mm-help.js";
 import type { Watches, WatchesChangeEvent } from "./mm-watches.js";
 
@@ -38,6 +38,20 @@ describe("mm-controls", () => {
     const event = (await oneEvent(el, "control")) as ControlEvent;
     expect(event.action).to.equal("add-camera");
     await expect(el).to.be.accessible();
+  });
+
+  it("tells what a button would do when the pointer rests on it or focus reaches it, once per button", async () => {
+    const el = await fixture<Controls>(html`<mm-controls .unreadChat=${2}></mm-controls>`);
+    const previews: string[] = [];
+    el.addEventListener("control-preview", (e) => previews.push((e as ControlPreviewEvent).action));
+    const settings = buttons(el).find((b) => b.textContent?.trim() === "Settings");
+    const chatBadge = buttons(el).find((b) => b.textContent?.includes("Chat"))?.querySelector(".badge");
+    settings?.dispatchEvent(new PointerEvent("pointerover", { bubbles: true, composed: true }));
+    settings?.dispatchEvent(new PointerEvent("pointerover", { bubbles: true, composed: true }));
+    chatBadge?.dispatchEvent(new PointerEvent("pointerover", { bubbles: true, composed: true }));
+    buttons(el).find((b) => b.textContent?.trim() === "File")?.focus();
+    buttons(el).find((b) => b.textContent?.trim() === "Leave")?.focus(); // nothing to preload: no event
+    expect(previews).to.deep.equal(["toggle-settings", "toggle-chat", "share-files"]);
   });
 
   it("keeps Stop all focusable but inert when nothing is shared", async () => {

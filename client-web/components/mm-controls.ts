@@ -1,6 +1,7 @@
 // The control bar: share microphone/camera/screen, stop all, open chat/settings/known rooms, help,
 // leave. A WAI-ARIA toolbar: one tab stop, arrow keys move between buttons (roving tabindex).
-// Properties in, one `control` event out.
+// Properties in, one `control` event out, and `control-preview` when the pointer rests on a
+// button or focus reaches it (the app preloads what that button opens).
 
 import { LitElement, css, html, nothing } from "lit";
 import { customElement, property, queryAll } from "lit/decorators.js";
@@ -23,6 +24,13 @@ export type SidePanel = "chat" | "settings" | "watches" | "jellyfin";
 export class ControlEvent extends Event {
   constructor(readonly action: ControlAction) {
     super("control", { bubbles: true, composed: true });
+  }
+}
+
+/** The pointer entered, or focus reached, the button of `action`: it may be pressed next. */
+export class ControlPreviewEvent extends Event {
+  constructor(readonly action: ControlAction) {
+    super("control-preview", { bubbles: true, composed: true });
   }
 }
 
@@ -75,7 +83,19 @@ export class Controls extends LitElement {
     buttons[next]?.focus();
   }
 
+  /** The last action previewed, so that moving within one button tells it once. */
+  private previewed: string | undefined;
+
+  private preview(event: Event): void {
+    const target = event.composedPath()[0];
+    const action = target instanceof Element ? target.closest<HTMLElement>("button[data-action]")?.dataset["action"] : undefined;
+    if (action === undefined || action === this.previewed) return;
+    this.previewed = action;
+    this.dispatchEvent(new ControlPreviewEvent(action as ControlAction));
+  }
+
   private handleFocusin(event: FocusEvent): void {
+    this.preview(event);
     const index = [...this.buttons].indexOf(event.composedPath()[0] as HTMLButtonElement);
     if (index !== -1 && index !== this.focusIndex) {
       this.focusIndex = index;
@@ -87,18 +107,37 @@ export class Controls extends LitElement {
     let index = 0;
     const tab = () => (index++ === this.focusIndex ? 0 : -1);
     const toggle = (panel: SidePanel, label: string, action: ControlAction, extra: unknown = nothing) =>
-      html`<button tabindex=${tab()} aria-pressed=${this.panel === panel ? "true" : "false"} @click=${() => this.fire(action)}>
+      html`<button
+        tabindex=${tab()}
+        data-action=${action}
+        aria-pressed=${this.panel === panel ? "true" : "false"}
+        @click=${() => this.fire(action)}
+      >
         ${label}${extra}
       </button>`;
     const unread =
       this.unreadChat > 0 && this.panel !== "chat"
         ? html`<span class="badge" aria-label=${`${this.unreadChat} unread`}>${this.unreadChat}</span>`
         : nothing;
-    return html`<div role="toolbar" aria-label="Meeting controls" @keydown=${this.handleKeydown} @focusin=${this.handleFocusin}>
-      <button tabindex=${tab()} @click=${() => this.fire("add-microphone")}>Microphone</button>
+    return html`<div
+      role="toolbar"
+      aria-label="Meeting controls"
+      @keydown=${this.handleKeydown}
+      @focusin=${this.handleFocusin}
+      @pointerover=${this.preview}
+      @pointerleave=${() => (this.previewed = undefined)}
+    >
+      <button tabindex=${tab()} data-action="add-microphone" @click=${() => this.fire("add-microphone")}>Microphone</button>
       <button tabindex=${tab()} @click=${() => this.fire("add-camera")}>Camera</button>
       <button tabindex=${tab()} @click=${() => this.fire("add-screen")}>Screen</button>
-      <button tabindex=${tab()} @click=${() => this.fire("share-files")} aria-keyshortcuts="Shift+F">File</button>
+      <button
+        tabindex=${tab()}
+        data-action="share-files"
+        @click=${() => this.fire("share-files")}
+        aria-keyshortcuts="Shift+F"
+      >
+        File
+      </button>
       <button
         tabindex=${tab()}
         aria-disabled=${this.sharedCount === 0 ? "true" : "false"}
@@ -109,7 +148,14 @@ export class Controls extends LitElement {
       <span role="separator" aria-orientation="vertical"></span>
       ${toggle("chat", "Chat", "toggle-chat", unread)} ${toggle("settings", "Settings", "toggle-settings")}
       ${toggle("watches", "Known rooms", "toggle-watches")} ${toggle("jellyfin", "Jellyfin", "toggle-jellyfin")}
-      <button tabindex=${tab()} @click=${() => this.fire("show-help")} aria-keyshortcuts="?">Keyboard help</button>
+      <button
+        tabindex=${tab()}
+        data-action="show-help"
+        @click=${() => this.fire("show-help")}
+        aria-keyshortcuts="?"
+      >
+        Keyboard help
+      </button>
       <span role="separator" aria-orientation="vertical"></span>
       <button tabindex=${tab()} class="leave" @click=${() => this.fire("leave")}>Leave</button>
     </div>`;

@@ -4,6 +4,7 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from "node:zlib";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { contentSecurityPolicy } from "../../server/http.js";
 import { cleanup, httpRequest, rawExchange, startRelay, TestClient, type HttpResult, type RunningRelay } from "./helpers.js";
@@ -37,7 +38,16 @@ beforeAll(() => {
   };
   for (const [name, content] of Object.entries(assets)) writeFileSync(path.join(root, "assets", name), content);
   symlinkSync(path.join(base, "secret.txt"), path.join(root, "assets", "escape.txt"));
+  // A build output with its precompressed copies, and one whose copies are not regular files.
+  writeFileSync(path.join(root, "assets", "bundle.js"), BUNDLE);
+  writeFileSync(path.join(root, "assets", "bundle.js.br"), brotliCompressSync(BUNDLE));
+  writeFileSync(path.join(root, "assets", "bundle.js.gz"), gzipSync(BUNDLE));
+  writeFileSync(path.join(root, "assets", "plain.js"), BUNDLE);
+  mkdirSync(path.join(root, "assets", "plain.js.br"));
+  symlinkSync(path.join(base, "secret.txt"), path.join(root, "assets", "plain.js.gz"));
 });
+
+const BUNDLE = `export const words = ${JSON.stringify("meshmeet ".repeat(500))};\n`;
 
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 afterEach(cleanup);
@@ -95,6 +105,47 @@ describe("static files", () => {
     expect(head.status).toBe(200);
     expect(head.headers["content-length"]).toBe(String("<!doctype html><title>room</title>".length));
     expect(head.body.length).toBe(0);
+  });
+
+  it.each([
+    ["gzip, deflate, br, zstd", "br"],
+    ["gzip, deflate", "gzip"],
+    ["br;q=0, gzip", "gzip"],
+    ["GZIP;q=0.5", "gzip"],
+    ["identity", undefined],
+    ["br;q=0, gzip;q=0", undefined],
+  ])("with Accept-Encoding %j serves the build's %s copy, the same bytes once decoded", async (accept, encoding) => {
+    const { port } = await relayWithFiles();
+    const result = await httpRequest(port, "/assets/bundle.js", { headers: { "Accept-Encoding": accept } });
+    expect(result.status).toBe(200);
+    expect(result.headers["content-type"]).toBe("text/javascript; charset=utf-8");
+    expect(result.headers["content-encoding"]).toBe(encoding);
+    expect(result.headers.vary).toBe("Accept-Encoding");
+    expect(Number(result.headers["content-length"])).toBe(result.body.length);
+    const decoded = encoding === "br" ? brotliDecompressSync(result.body) : encoding === "gzip" ? gunzipSync(result.body) : result.body;
+    expect(decoded.toString()).toBe(BUNDLE);
+    if (encoding) expect(result.body.length).toBeLessThan(BUNDLE.length / 10);
+    expectSecurityHeaders(result);
+  });
+
+  it("gives each encoding its own ETag, so a cached copy is revalidated only by the same encoding", async () => {
+    const { port } = await relayWithFiles();
+    const br = await httpRequest(port, "/assets/bundle.js", { headers: { "Accept-Encoding": "br" } });
+    const plain = await httpRequest(port, "/assets/bundle.js");
+    expect(br.headers.etag).not.toBe(plain.headers.etag);
+    const again = await httpRequest(port, "/assets/bundle.js", { headers: { "Accept-Encoding": "br", "If-None-Match": String(br.headers.etag) } });
+    expect(again.status).toBe(304);
+    const other = await httpRequest(port, "/assets/bundle.js", { headers: { "Accept-Encoding": "gzip", "If-None-Match": String(br.headers.etag) } });
+    expect(other.status).toBe(200);
+    expect(other.headers["content-encoding"]).toBe("gzip");
+  });
+
+  it("ignores a compressed copy that is a directory or a link out of the root", async () => {
+    const { port } = await relayWithFiles();
+    const result = await httpRequest(port, "/assets/plain.js", { headers: { "Accept-Encoding": "br, gzip" } });
+    expect(result.status).toBe(200);
+    expect(result.headers["content-encoding"]).toBeUndefined();
+    expect(result.body.toString()).toBe(BUNDLE);
   });
 
   it.each([
