@@ -153,11 +153,12 @@ export class MmStreamView extends LitElement {
   }
 
   private noteSize(entry: ResizeObserverEntry): void {
-    // Device pixels where the browser says them exactly; else CSS pixels × the pixel ratio.
+    // Device pixels: the browser's exact count, or CSS pixels × the pixel ratio, whichever is
+    // larger (an emulated pixel ratio, as in headless tests, leaves the exact count in CSS pixels).
     const exact = entry.devicePixelContentBoxSize?.[0];
     const ratio = globalThis.devicePixelRatio || 1;
-    const width = Math.round(exact ? exact.inlineSize : entry.contentRect.width * ratio);
-    const height = Math.round(exact ? exact.blockSize : entry.contentRect.height * ratio);
+    const width = Math.round(Math.max(exact?.inlineSize ?? 0, entry.contentRect.width * ratio));
+    const height = Math.round(Math.max(exact?.blockSize ?? 0, entry.contentRect.height * ratio));
     clearTimeout(this.sizeTimer);
     if (width < 1 || height < 1) return; // not shown (collapsed, display: none): nothing to tell
     this.sizeTimer = setTimeout(() => {
