@@ -84,9 +84,17 @@ describe("decideFit", () => {
     expect(state?.scale).toBeGreaterThan(1);
     expect(state?.maxBitrate).toBeUndefined();
     // A small tile's ceiling stays that of the tile's size.
-    const [tile] = run([{ source: VGA, display: { width: 320, height: 240 }, link: { ...thin, availableBps: 150_000 } }]);
+    const [tile] = run([{ source: VGA, display: { width: 320, height: 240 }, link: { ...thin, availableBps: 100_000 } }]);
     expect(tile?.scale).toBeGreaterThan(2);
     expect(tile?.maxBitrate).toBe(345_600); // 320×240 × 30 fps × 0.15 bit
+  });
+
+  it("keeps its size while the budget stays within the margins around a step", () => {
+    // 1.5× (427×320) at 20 fps needs 109 kbit/s; readings of 105–135 kbit/s of budget change nothing.
+    const at = (availableBps: number): FitInput => ({ source: { ...VGA, frameRate: 20 }, display: undefined, link: { ...FAST, availableBps, reservedBps: 0 } });
+    const start: FitState = { ...INITIAL_FIT, scale: 1.5, displayStep: 1 };
+    const states = run([at(105_000 / 0.85), at(135_000 / 0.85), at(110_000 / 0.85), at(130_000 / 0.85)], start);
+    expect(states.map((state) => state.scale)).toEqual([1.5, 1.5, 1.5, 1.5]);
   });
 
   it("does not oscillate when the estimate wobbles around a step", () => {

@@ -38,6 +38,8 @@ export interface LinkSample {
   readonly rttS?: number | undefined;
   /** Video senders on this connection: they share its estimate. */
   readonly videoSenders: number;
+  /** What the connection's other traffic (audio) needs, bit/s; RESERVED_BPS when unknown. */
+  readonly reservedBps?: number | undefined;
 }
 
 export interface FitInput {
@@ -83,7 +85,7 @@ export const INITIAL_FIT: FitState = {
 export const SCALE_LADDER: readonly number[] = [1, 1.5, 2, 3, 4, 6, 8];
 /** Never asked of an encoder: below this a video is a smear, and congestion control can go lower itself. */
 export const MIN_BITRATE_BPS = 60_000;
-/** Kept out of the estimate for the audio and data on the same connection. */
+/** Kept out of the estimate for an audio track on the same connection (Opus with its overhead). */
 export const RESERVED_BPS = 40_000;
 /** Share of the estimate a video may plan with: estimates overshoot while a queue builds. */
 export const ESTIMATE_HEADROOM = 0.85;
@@ -101,6 +103,13 @@ export const LOSS_CALM = 0.02;
 /** Round trip above the link's own by this much: a queue is filling. */
 export const QUEUE_RTT_S = 0.2;
 export const UPGRADE_SAMPLES = 3;
+/**
+ * Margins around a step: smaller only when even 15% more budget would not do, larger only
+ * when 20% less would still do. Every change of size costs a key frame, the largest frame of
+ * all, which is what freezes a thin link.
+ */
+export const DOWN_MARGIN = 1.15;
+export const UP_MARGIN = 0.8;
 export const HOLD_SAMPLES = 2;
 /** Calm readings before a congestion cap is let up, and by how much per reading. */
 export const CALM_SAMPLES = 2;
@@ -175,16 +184,20 @@ export function decideFit(previous: FitState, input: FitInput): FitState {
   let upgradeVotes = 0;
   let displayStep = previous.displayStep;
   if (source) {
-    const share = link.availableBps === undefined ? undefined : (link.availableBps * ESTIMATE_HEADROOM - RESERVED_BPS) / Math.max(1, link.videoSenders);
+    const reserved = link.reservedBps ?? RESERVED_BPS;
+    const share = link.availableBps === undefined ? undefined : (link.availableBps * ESTIMATE_HEADROOM - reserved) / Math.max(1, link.videoSenders);
     const budget = Math.min(share ?? Number.POSITIVE_INFINITY, congestionCap ?? Number.POSITIVE_INFINITY);
     const forDisplay = display ? floorToLadder(displayScale(source, display)) : 1;
-    const forBandwidth = Number.isFinite(budget) ? ceilToLadder(bandwidthScale(source, budget)) : 1;
-    const wanted = Math.max(forDisplay, forBandwidth);
+    const forBandwidth = (margin: number) => (Number.isFinite(budget) ? ceilToLadder(bandwidthScale(source, budget * margin)) : 1);
+    const smaller = Math.max(forDisplay, forBandwidth(DOWN_MARGIN));
+    const wanted = Math.max(forDisplay, forBandwidth(UP_MARGIN));
     const displayGrew = forDisplay < displayStep;
     displayStep = forDisplay;
-    if (wanted >= previous.scale) {
-      scale = wanted;
-    } else if (displayGrew && forBandwidth <= forDisplay) {
+    if (smaller > previous.scale) {
+      scale = smaller;
+    } else if (wanted >= previous.scale) {
+      // Within the margins: stay.
+    } else if (displayGrew && forBandwidth(UP_MARGIN) <= forDisplay) {
       // The receiver shows it larger now (a resize) and the link allows it: at once.
       scale = wanted;
     } else {

@@ -6,7 +6,7 @@
 // setParameters is synchronous and only stores the values. Whatever is missing makes the
 // decision use less; a sender whose setParameters keeps failing is left alone.
 
-import { decideFit, fitChanged, INITIAL_FIT, type FitState, type PixelSize, type SourceVideo } from "./link-fit.js";
+import { decideFit, fitChanged, INITIAL_FIT, RESERVED_BPS, type FitState, type PixelSize, type SourceVideo } from "./link-fit.js";
 import { readLinkStats, sentRate, type SentTrackReading } from "./link-fit-stats.js";
 import type { StatsLike } from "./connection-path.js";
 import { silentLogger, type Logger } from "./platform.js";
@@ -105,6 +105,7 @@ export class LinkFitter {
             loss: reading?.loss,
             rttS: reading?.rttS ?? link.pairRttS,
             videoSenders: video.length,
+            reservedBps: RESERVED_BPS * this.audioSenders(),
           },
         });
         if (reading) state.reading = reading;
@@ -114,6 +115,14 @@ export class LinkFitter {
       this.log("debug", "could not read statistics for link fitting", { error: String(error) });
     } finally {
       this.sampling = false;
+    }
+  }
+
+  private audioSenders(): number {
+    try {
+      return this.connection.getSenders().filter((sender) => sender.track?.kind === "audio").length;
+    } catch {
+      return 0;
     }
   }
 
