@@ -14,13 +14,14 @@ import { fileURLToPath } from "node:url";
 import { bundleSizeBenchmark } from "./bundle-size.js";
 import { fileTransferBenchmark } from "./file-transfer.js";
 import { joinLatencyBenchmark } from "./join-latency.js";
+import { linkVideoBenchmark } from "./link-video.js";
 import { natBenchmark } from "./nat.js";
 import { relayBenchmark } from "./relay-load.js";
 import { rnnoiseBenchmark } from "./rnnoise.js";
 import { watchTogetherBenchmark } from "./watch-together.js";
 import type { Benchmark, Figure, Goal } from "./types.js";
 
-const BENCHMARKS: readonly Benchmark[] = [bundleSizeBenchmark, relayBenchmark, joinLatencyBenchmark, fileTransferBenchmark, rnnoiseBenchmark, watchTogetherBenchmark, natBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [bundleSizeBenchmark, relayBenchmark, joinLatencyBenchmark, fileTransferBenchmark, rnnoiseBenchmark, watchTogetherBenchmark, natBenchmark, linkVideoBenchmark];
 
 const RESULTS_PATH = fileURLToPath(new URL("./results.json", import.meta.url));
 
