@@ -71,8 +71,9 @@ describe("control messages", () => {
 });
 
 describe("chunkBytesFor", () => {
-  it("starts from 64 KiB for meshmeet receivers and 32 KiB for keks-meet ones", () => {
-    expect(chunkBytesFor(262144, true)).toBe(65536);
+  it("starts from 256 KiB for meshmeet receivers and 32 KiB for keks-meet ones", () => {
+    expect(chunkBytesFor(262144, true)).toBe(262144); // Chromium
+    expect(chunkBytesFor(1 << 30, true)).toBe(262144);
     expect(chunkBytesFor(262144, false)).toBe(32768);
   });
   it("never exceeds the remote's maxMessageSize", () => {
@@ -82,7 +83,7 @@ describe("chunkBytesFor", () => {
     expect(chunkBytesFor(20000.7, true)).toBe(20000);
   });
   it("treats 0 and Infinity as no limit", () => {
-    expect(chunkBytesFor(0, true)).toBe(65536);
+    expect(chunkBytesFor(0, true)).toBe(262144);
     expect(chunkBytesFor(Infinity, false)).toBe(32768);
   });
   it("refuses limits too small to be real", () => {

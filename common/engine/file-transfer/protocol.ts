@@ -34,11 +34,14 @@ import { err, ok, type Result } from "../../result.js";
 // Constants
 
 /**
- * Largest binary message we send to a meshmeet receiver. 64 KiB matched or beat 16 and 256 KiB
- * in every Chromium run we measured and is werift's default maxMessageSize; it is always
- * capped further by the remote's maxMessageSize (werift 65536, Chromium 262144).
+ * Largest binary message we send to a meshmeet receiver, always capped by the remote's
+ * maxMessageSize (werift 65536, Chromium 262144). Between two Chromium pages 256 KiB messages
+ * were the fastest raw loop we measured, and a file transfer does per-message work on both
+ * pages (a send, a message event, a hash update, a post to the download worker) that 64 KiB
+ * messages quadruple: on a loaded 2-core machine that work is the gap to the raw rate. keks-meet
+ * receivers never see it (they get KEKS_CHUNK_BYTES).
  */
-export const CHUNK_BYTES = 64 * 1024;
+export const CHUNK_BYTES = 256 * 1024;
 
 /**
  * Largest binary message we send to a keks-meet receiver (a request without `offset`). keks-meet
@@ -50,7 +53,8 @@ export const KEKS_CHUNK_BYTES = 32 * 1024;
 /**
  * Pause sending while `bufferedAmount` is above this (measured here: pause above
  * max(4 × chunk, 1 MiB)). Far below Chromium's ~16 MiB send-queue limit, where `send` throws,
- * yet deep enough to keep the SCTP pipe full at loopback rates.
+ * yet deep enough to keep the SCTP pipe full at loopback rates: raw loops between two Chromium
+ * pages ran no faster with 2, 4 or 8 MiB (and slower with 16 MiB).
  */
 export const HIGH_WATER_BYTES = 1024 * 1024;
 
