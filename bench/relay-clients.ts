@@ -86,6 +86,8 @@ export interface ClientsOptions {
   readonly payloadChars: number;
   /** Throughput: messages per socket sent but not yet delivered to every other member. */
   readonly window: number;
+  /** Index of the first room (several RelayClients on one server keep apart rooms). */
+  readonly firstRoom?: number;
 }
 
 /** A slice's measured window: [from, until) and the counters where it began and ended (NaN: not yet). */
@@ -208,7 +210,7 @@ export class RelayClients {
         const value = packet.value;
         if (value.type === "init") {
           yourId = value.yourId;
-          socket.send(JSON.stringify({ join: { hash: roomHash(Math.floor(index / this.options.roomSize)) } }));
+          socket.send(JSON.stringify({ join: { hash: roomHash((this.options.firstRoom ?? 0) + Math.floor(index / this.options.roomSize)) } }));
         } else if (value.type === "client_join" && value.id === yourId) {
           clearTimeout(timer);
           resolve(socket);

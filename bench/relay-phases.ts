@@ -4,7 +4,7 @@
 
 import { performance } from "node:perf_hooks";
 import type { RelayClients } from "./relay-clients.js";
-import type { MemoryResult, ModeResult, RelayBenchOptions } from "./relay-options.js";
+import type { CrowdResult, LatencyResult, MemoryResult, ModeResult, RelayBenchOptions } from "./relay-options.js";
 import type { MeasureReply, ServerMode } from "./relay-server-child.js";
 import type { ServerChild } from "./relay-server-handle.js";
 
@@ -49,9 +49,15 @@ function cpuMicros(): number {
 const KIB = 1024;
 const MIB = 1024 * 1024;
 
-export async function measureMemory(side: Side, options: RelayBenchOptions, log: (text: string) => void): Promise<void> {
+/**
+ * Connects and joins all sockets of `side.clients` (half, then the rest) and measures the server
+ * before, at half and at the end, each after a full GC: what the sockets cost on top of whatever
+ * the server held before.
+ */
+export async function measureMemory(side: Side, log: (text: string) => void): Promise<MemoryResult> {
   const { server, clients } = side;
-  const half = Math.floor(options.sockets / options.roomSize / 2) * options.roomSize;
+  const { sockets, roomSize } = clients.options;
+  const half = Math.floor(sockets / roomSize / 2) * roomSize;
   const before = await server.measure(true);
   let connectStart = performance.now();
   await clients.connect(server.port, 0, half);
@@ -59,7 +65,7 @@ export async function measureMemory(side: Side, options: RelayBenchOptions, log:
   await sleep(300);
   const atHalf = await server.measure(true);
   connectStart = performance.now();
-  await clients.connect(server.port, half, options.sockets);
+  await clients.connect(server.port, half, sockets);
   connectMs += performance.now() - connectStart;
   await sleep(300);
   const idle = await server.measure(true);
@@ -68,18 +74,20 @@ export async function measureMemory(side: Side, options: RelayBenchOptions, log:
     rssIdleBytes: idle.rss,
     heapBeforeBytes: before.heapUsed,
     heapIdleBytes: idle.heapUsed,
-    rssPerSocketKiB: (idle.rss - before.rss) / options.sockets / KIB,
-    heapPerSocketKiB: (idle.heapUsed - before.heapUsed) / options.sockets / KIB,
-    rssSlopePerSocketKiB: (idle.rss - atHalf.rss) / (options.sockets - half) / KIB,
+    sockets,
+    rssPerSocketKiB: (idle.rss - before.rss) / sockets / KIB,
+    heapPerSocketKiB: (idle.heapUsed - before.heapUsed) / sockets / KIB,
+    rssSlopePerSocketKiB: (idle.rss - atHalf.rss) / (sockets - half) / KIB,
     connectMs,
   };
-  side.memory = memory;
   const mib = (bytes: number): string => (bytes / MIB).toFixed(1);
   log(
-    `${side.mode}: ${options.sockets} sockets joined in ${connectMs.toFixed(0)} ms; RSS ${mib(before.rss)} → ${mib(atHalf.rss)} → ` +
+    `${side.mode}: ${sockets} sockets joined in ${connectMs.toFixed(0)} ms; RSS ${mib(before.rss)} → ${mib(atHalf.rss)} → ` +
       `${mib(idle.rss)} MiB: ${memory.rssPerSocketKiB.toFixed(2)} KiB/socket (marginal ${memory.rssSlopePerSocketKiB.toFixed(2)}); ` +
-      `heap used ${mib(before.heapUsed)} → ${mib(idle.heapUsed)} MiB: ${memory.heapPerSocketKiB.toFixed(2)} KiB/socket; heap total ${mib(before.heapTotal)} → ${mib(idle.heapTotal)} MiB`,
+      `heap used ${mib(before.heapUsed)} → ${mib(idle.heapUsed)} MiB: ${memory.heapPerSocketKiB.toFixed(2)} KiB/socket; heap total ${mib(before.heapTotal)} → ${mib(idle.heapTotal)} MiB, ` +
+      `of it young generation ${mib(before.newSpaceBytes)} → ${mib(idle.newSpaceBytes)} MiB`,
   );
+  return memory;
 }
 
 /**
@@ -155,7 +163,7 @@ export function latencyLoad(side: Side, options: RelayBenchOptions, record: bool
         const due = Math.floor((now - start) * sendsPerMs);
         for (; sends < due; sends++) {
           clients.send(side.nextLatencySender);
-          side.nextLatencySender = (side.nextLatencySender + 1) % options.sockets;
+          side.nextLatencySender = (side.nextLatencySender + 1) % clients.options.sockets;
         }
         setTimeout(tick, 1);
       };
@@ -224,11 +232,46 @@ function serverCpu(totals: PhaseTotals): { user: number; system: number; percent
   };
 }
 
+function latencyResult(side: Side, offeredDeliveredPerSecond: number): LatencyResult {
+  const { clients, latency: lat } = side;
+  const sorted = clients.samples.slice(0, clients.sampleCount).sort();
+  return {
+    offeredDeliveredPerSecond,
+    deliveredPerSecond: (lat.measuredDelivered * 1000) / lat.measuredMs,
+    samples: sorted.length,
+    p50Ms: percentile(sorted, 50),
+    p90Ms: percentile(sorted, 90),
+    p99Ms: percentile(sorted, 99),
+    maxMs: sorted[sorted.length - 1] ?? Number.NaN,
+    sliceP99MedianMs: median(lat.sliceP99s),
+    serverCpuPercent: serverCpu(lat).percent,
+  };
+}
+
+/** The crowd's figures, from a side whose clients are the crowd. */
+export function crowdResult(side: Side, offeredDeliveredPerSecond: number): CrowdResult {
+  const { clients } = side;
+  return {
+    sockets: clients.options.sockets,
+    rooms: clients.options.sockets / clients.options.roomSize,
+    latency: latencyResult(side, offeredDeliveredPerSecond),
+    missing: clients.missing(),
+    errorPackets: clients.errorPackets,
+  };
+}
+
+export function describeLatency(lat: LatencyResult): string {
+  return (
+    `latency at ${lat.offeredDeliveredPerSecond} offered (${lat.deliveredPerSecond.toFixed(0)} delivered, server CPU ${lat.serverCpuPercent.toFixed(0)} %): ` +
+    `p50 ${lat.p50Ms.toFixed(2)} ms, p90 ${lat.p90Ms.toFixed(2)} ms, p99 ${lat.p99Ms.toFixed(2)} ms (median of slice p99s ${lat.sliceP99MedianMs.toFixed(2)} ms), ` +
+    `max ${lat.maxMs.toFixed(1)} ms (${lat.samples} samples)`
+  );
+}
+
 export function modeResult(side: Side, options: RelayBenchOptions): ModeResult {
-  const { clients, memory, throughput: tp, latency: lat } = side;
+  const { clients, memory, throughput: tp } = side;
   if (memory === undefined) throw new Error(`${side.mode}: no memory figure`);
   const tpCpu = serverCpu(tp);
-  const sorted = clients.samples.slice(0, clients.sampleCount).sort();
   return {
     mode: side.mode,
     sockets: options.sockets,
@@ -242,31 +285,18 @@ export function modeResult(side: Side, options: RelayBenchOptions): ModeResult {
       serverUserMicrosPerDelivery: tpCpu.user,
       serverSystemMicrosPerDelivery: tpCpu.system,
     },
-    latency: {
-      offeredDeliveredPerSecond: options.latencyDeliveredPerSecond,
-      deliveredPerSecond: (lat.measuredDelivered * 1000) / lat.measuredMs,
-      samples: sorted.length,
-      p50Ms: percentile(sorted, 50),
-      p90Ms: percentile(sorted, 90),
-      p99Ms: percentile(sorted, 99),
-      maxMs: sorted[sorted.length - 1] ?? Number.NaN,
-      sliceP99MedianMs: median(lat.sliceP99s),
-      serverCpuPercent: serverCpu(lat).percent,
-    },
+    latency: latencyResult(side, options.latencyDeliveredPerSecond),
     missing: clients.missing(),
     errorPackets: clients.errorPackets,
   };
 }
 
 export function describe(result: ModeResult, options: RelayBenchOptions): string {
-  const { throughput: tp, latency: lat } = result;
+  const { throughput: tp } = result;
   return (
     `${result.mode}: throughput ${tp.deliveredPerSecond.toFixed(0)} delivered msgs/s (window ${options.window}); server CPU ` +
     `${tp.serverCpuPercent.toFixed(0)} % = ${tp.serverUserMicrosPerDelivery.toFixed(1)} µs user + ${tp.serverSystemMicrosPerDelivery.toFixed(1)} µs sys ` +
-    `per delivery; load generator ${tp.loadCpuPercent.toFixed(0)} %. Latency at ${lat.offeredDeliveredPerSecond} offered ` +
-    `(${lat.deliveredPerSecond.toFixed(0)} delivered, server CPU ${lat.serverCpuPercent.toFixed(0)} %): p50 ${lat.p50Ms.toFixed(2)} ms, ` +
-    `p90 ${lat.p90Ms.toFixed(2)} ms, p99 ${lat.p99Ms.toFixed(2)} ms (median of slice p99s ${lat.sliceP99MedianMs.toFixed(2)} ms), ` +
-    `max ${lat.maxMs.toFixed(1)} ms (${lat.samples} samples). ` +
+    `per delivery; load generator ${tp.loadCpuPercent.toFixed(0)} %. ${describeLatency(result.latency)}. ` +
     `Missing ${result.missing}, error packets ${result.errorPackets}`
   );
 }

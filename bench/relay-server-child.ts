@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance, type EventLoopUtilization } from "node:perf_hooks";
+import { getHeapSpaceStatistics } from "node:v8";
 import { startBareForwarder, type RunningServer } from "./relay-bare-forwarder.js";
 
 export type ServerMode = "meshmeet" | "bare";
@@ -30,6 +31,8 @@ export interface MeasureReply {
   readonly heapTotal: number;
   readonly external: number;
   readonly arrayBuffers: number;
+  /** V8's young generation (committed): sized by the allocation rate, not by what is held. */
+  readonly newSpaceBytes: number;
   /** CPU time used since start, microseconds: user + system, and each. */
   readonly cpuMicros: number;
   readonly cpuUserMicros: number;
@@ -108,6 +111,7 @@ function measure(request: MeasureRequest): MeasureReply {
     heapTotal: memory.heapTotal,
     external: memory.external,
     arrayBuffers: memory.arrayBuffers,
+    newSpaceBytes: getHeapSpaceStatistics().find((space) => space.space_name === "new_space")?.physical_space_size ?? 0,
     cpuMicros: cpu.user + cpu.system,
     cpuUserMicros: cpu.user,
     cpuSystemMicros: cpu.system,

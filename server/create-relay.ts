@@ -5,6 +5,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocket, WebSocketServer } from "ws";
 import { CloseCode } from "./close-codes.js";
+import { CONNECTION_OF_SOCKET, type Connection } from "./connection.js";
 import { parseBind, stunBindAddress, type RelayConfig } from "./config.js";
 import { createRequestHandler, createUpgradeHandler } from "./http.js";
 import { createTagger, silentLogger, type Logger } from "./log.js";
@@ -35,7 +36,8 @@ export interface RelayOptions {
 /**
  * ws closes a socket itself on a protocol violation, with a code and no reason (see
  * receiverOnError in ws/lib/websocket.js). This subclass adds the reason, so a client that sent
- * a too-large frame reads why, not just 1009.
+ * a too-large frame reads why, not just 1009. It also declares the slot for the socket's
+ * Connection (connection.ts), so that it lives inside the socket object.
  */
 function socketClassWithReasons(maxFrameBytes: number): typeof WebSocket {
   const reasons: Readonly<Record<number, string>> = {
@@ -44,6 +46,8 @@ function socketClassWithReasons(maxFrameBytes: number): typeof WebSocket {
     [CloseCode.messageTooBig]: `message larger than ${maxFrameBytes} bytes`,
   };
   return class SocketWithReasons extends WebSocket {
+    [CONNECTION_OF_SOCKET]: Connection | undefined = undefined;
+
     override close(code?: number, data?: string | Buffer): void {
       super.close(code, data ?? (code === undefined ? undefined : reasons[code]));
     }

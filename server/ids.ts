@@ -10,22 +10,15 @@ import type { ClientId } from "../common/wire/packets.js";
  */
 const ID_SPACE = 2 ** 48;
 
+/** Draws ids; the caller says which are live (the relay's map of connections), so no set of its own. */
 export class IdAllocator {
-  private readonly live = new Set<ClientId>();
-
   constructor(private readonly random: () => number = () => randomInt(1, ID_SPACE)) {}
 
-  allocate(): ClientId {
+  /** A random id for which `isLive` is false. */
+  allocate(isLive: (id: ClientId) => boolean): ClientId {
     for (;;) {
       const id = this.random();
-      if (!this.live.has(id)) {
-        this.live.add(id);
-        return id;
-      }
+      if (!isLive(id)) return id;
     }
-  }
-
-  release(id: ClientId): void {
-    this.live.delete(id);
   }
 }

@@ -13,7 +13,7 @@ import { IdAllocator } from "./ids.js";
 import { AddressCounter } from "./limits.js";
 import type { Logger, Tagger } from "./log.js";
 import { Rooms } from "./rooms.js";
-import { SlottedSet, startSweep } from "./sweep.js";
+import { startSweep } from "./sweep.js";
 import type { TurnMinter } from "./turn-credentials.js";
 
 export interface SignalingRelayOptions {
@@ -31,12 +31,6 @@ export interface SignalingStats {
   readonly watchedHashes: number;
 }
 
-/**
- * Slots of the live connections for the sweeps: with the default ping interval (30 s) a ping
- * tick every 0.5 s pings 1/64 of the sockets (150 of 10 000).
- */
-const LIVE_SLOTS = 64;
-
 export class SignalingRelay implements ConnectionHost {
   readonly rooms: Rooms;
   readonly log: Logger;
@@ -46,10 +40,13 @@ export class SignalingRelay implements ConnectionHost {
   readonly outboxPolicy: OutboxPolicy;
   private readonly ids = new IdAllocator();
   private readonly addresses = new AddressCounter();
-  /** Connections that receive packets; a closing connection leaves this map at once. */
-  private readonly routes = new Map<ClientId, Connection>();
-  /** Connections whose socket is not closed yet (routed or closing), in slots by id for the sweeps. */
-  private readonly live = new SlottedSet<Connection>(LIVE_SLOTS);
+  /**
+   * Connections whose socket is not closed yet, by id: the routes for fan-out (a closing
+   * connection drops what it is sent), the ids in use, and what the sweeps walk. One map entry
+   * per socket for all three.
+   */
+  private readonly live = new Map<ClientId, Connection>();
+  private readonly isLive = (id: ClientId): boolean => this.live.has(id);
   /** Sockets refused by a cap, until their close completes. */
   private readonly refused = new Set<WebSocket>();
   /** While closing: resolves once every socket is closed. */
@@ -99,31 +96,31 @@ export class SignalingRelay implements ConnectionHost {
       this.refuse(socket, CloseReason.addressFull);
       return;
     }
-    const id = this.ids.allocate();
+    const id = this.ids.allocate(this.isLive);
     let connection: Connection;
     try {
       connection = new Connection(id, address, socket, this, transport, wantsTurnCredentials);
     } catch (error) {
-      this.ids.release(id);
       this.addresses.remove(addressKey(address));
       throw error;
     }
     this.rooms.add(id);
-    this.routes.set(id, connection);
-    this.live.add(connection, id);
+    this.live.set(id, connection);
     this.log.info("connect", { id, address: addressTag });
   }
 
   detach(connection: Connection, clean: boolean): void {
-    if (this.routes.get(connection.id) !== connection) return;
-    this.routes.delete(connection.id);
+    // Its id is released only once it is closed, so no other connection can have it yet.
+    if (this.live.get(connection.id) !== connection) return;
     const left = this.rooms.remove(connection.id, clean);
     if (left !== null) this.log.info("leave", { id: connection.id, room: this.tag(left) });
   }
 
   closed(connection: Connection, code: number): void {
-    if (!this.live.delete(connection, connection.id)) return;
-    this.ids.release(connection.id);
+    if (this.live.get(connection.id) !== connection) return;
+    // Out of its room first, whatever happened before: once its id is free, it is another's.
+    this.detach(connection, false);
+    this.live.delete(connection.id);
     this.addresses.remove(addressKey(connection.address));
     // The code only: a close reason is text the client chose.
     this.log.info("disconnect", { id: connection.id, code });
@@ -141,7 +138,7 @@ export class SignalingRelay implements ConnectionHost {
     const drained = new Promise<void>((resolve) => {
       this.drained = resolve;
     });
-    for (const connection of [...this.live]) connection.close(CloseCode.goingAway, CloseReason.shuttingDown);
+    for (const connection of [...this.live.values()]) connection.close(CloseCode.goingAway, CloseReason.shuttingDown);
     this.checkDrained();
     await drained;
   }
@@ -153,7 +150,7 @@ export class SignalingRelay implements ConnectionHost {
   /** One encoding per packet, whatever the number of recipients. */
   private deliver(recipients: readonly ClientId[], packet: ClientboundPacket): void {
     const frame = encodeFrame(packet);
-    for (const id of recipients) this.routes.get(id)?.send(frame);
+    for (const id of recipients) this.live.get(id)?.send(frame);
   }
 
   /** Closes a socket that never became a connection, telling the client why (1013). */

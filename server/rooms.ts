@@ -29,11 +29,6 @@ export interface RoomLimits {
 /** The watches of a client that watches nothing: one Set for all (most clients never watch). */
 const NO_WATCHES: ReadonlySet<RoomHash> = new Set();
 
-interface ClientState {
-  room: RoomHash | null;
-  watches: ReadonlySet<RoomHash>;
-}
-
 /** What a join did, for the caller's log. */
 export interface JoinOutcome {
   readonly left: RoomHash | null;
@@ -46,7 +41,10 @@ export class Rooms {
   /** Member sets keep insertion order: earlier members are announced to a joiner in join order. */
   private readonly rooms = new Map<RoomHash, Set<ClientId>>();
   private readonly watchers = new Map<RoomHash, Set<ClientId>>();
-  private readonly clients = new Map<ClientId, ClientState>();
+  /** Every registered client and its room (null: none); no object per client. */
+  private readonly clients = new Map<ClientId, RoomHash | null>();
+  /** The watch list of each client that has one. */
+  private readonly watchLists = new Map<ClientId, ReadonlySet<RoomHash>>();
 
   constructor(
     private readonly limits: RoomLimits,
@@ -55,7 +53,7 @@ export class Rooms {
 
   add(id: ClientId): void {
     if (this.clients.has(id)) throw new Error(`client ${id} is already registered`);
-    this.clients.set(id, { room: null, watches: NO_WATCHES });
+    this.clients.set(id, null);
   }
 
   /**
@@ -63,23 +61,22 @@ export class Rooms {
    * `clean`: the client left on purpose (see ClientboundPacket client_leave).
    */
   remove(id: ClientId, clean: boolean): RoomHash | null {
-    const client = this.clients.get(id);
-    if (!client) return null;
-    const left = this.leave(id, client, clean);
-    this.setWatches(id, client, NO_WATCHES);
+    if (!this.clients.has(id)) return null;
+    const left = this.leave(id, clean);
+    this.setWatches(id, NO_WATCHES);
     this.clients.delete(id);
     return left;
   }
 
   /** Leaves the current room (if any), then joins `hash` (if not null). */
   join(id: ClientId, hash: RoomHash | null): Result<JoinOutcome, RoomError> {
-    const client = this.state(id);
+    const current = this.roomOfRegistered(id);
     // A full room is refused before leaving: a failed join keeps the client where it was.
-    if (hash !== null && hash !== client.room && (this.rooms.get(hash)?.size ?? 0) >= this.limits.maxRoomMembers) {
+    if (hash !== null && hash !== current && (this.rooms.get(hash)?.size ?? 0) >= this.limits.maxRoomMembers) {
       return err("room_full");
     }
     // Joining elsewhere (or nowhere) is a deliberate leave.
-    const left = this.leave(id, client, true);
+    const left = this.leave(id, true);
     if (hash === null) return ok({ left, joined: null, members: 0 });
 
     let members = this.rooms.get(hash);
@@ -89,7 +86,7 @@ export class Rooms {
     }
     const earlier = [...members];
     members.add(id);
-    client.room = hash;
+    this.clients.set(id, hash);
 
     this.deliver([id], { type: "client_join", id });
     for (const member of earlier) this.deliver([id], { type: "client_join", id: member });
@@ -100,7 +97,7 @@ export class Rooms {
 
   /** `recipient: null` = every other member. Never echoed to the sender. */
   relay(sender: ClientId, recipient: ClientId | null, message: string): Result<void, RoomError> {
-    const room = this.state(sender).room;
+    const room = this.roomOfRegistered(sender);
     const members = room === null ? undefined : this.rooms.get(room);
     if (!members) return err("not_in_room");
     if (recipient === null) {
@@ -115,10 +112,10 @@ export class Rooms {
 
   /** Replaces the watch list; room_info at once for each watched room that exists. */
   watch(id: ClientId, hashes: readonly RoomHash[]): Result<void, RoomError> {
-    const client = this.state(id);
+    this.roomOfRegistered(id);
     const unique = hashes.length === 0 ? NO_WATCHES : new Set(hashes);
     if (unique.size > this.limits.maxWatchedRooms) return err("too_many_watches");
-    this.setWatches(id, client, unique);
+    this.setWatches(id, unique);
     for (const hash of unique) {
       const members = this.rooms.get(hash);
       if (members) this.deliver([id], { type: "room_info", hash, userCount: members.size });
@@ -127,7 +124,7 @@ export class Rooms {
   }
 
   roomOf(id: ClientId): RoomHash | null {
-    return this.clients.get(id)?.room ?? null;
+    return this.clients.get(id) ?? null;
   }
 
   /** Members of `hash` in join order; empty when the room does not exist. */
@@ -139,16 +136,16 @@ export class Rooms {
     return { rooms: this.rooms.size, watchedHashes: this.watchers.size };
   }
 
-  private state(id: ClientId): ClientState {
-    const client = this.clients.get(id);
-    if (!client) throw new Error(`client ${id} is not registered`);
-    return client;
+  private roomOfRegistered(id: ClientId): RoomHash | null {
+    const room = this.clients.get(id);
+    if (room === undefined) throw new Error(`client ${id} is not registered`);
+    return room;
   }
 
-  private leave(id: ClientId, client: ClientState, clean: boolean): RoomHash | null {
-    const hash = client.room;
+  private leave(id: ClientId, clean: boolean): RoomHash | null {
+    const hash = this.roomOfRegistered(id);
     if (hash === null) return null;
-    client.room = null;
+    this.clients.set(id, null);
     const members = this.rooms.get(hash);
     if (!members) return hash;
     members.delete(id);
@@ -158,8 +155,8 @@ export class Rooms {
     return hash;
   }
 
-  private setWatches(id: ClientId, client: ClientState, next: ReadonlySet<RoomHash>): void {
-    for (const hash of client.watches) {
+  private setWatches(id: ClientId, next: ReadonlySet<RoomHash>): void {
+    for (const hash of this.watchLists.get(id) ?? NO_WATCHES) {
       if (next.has(hash)) continue;
       const set = this.watchers.get(hash);
       set?.delete(id);
@@ -173,7 +170,8 @@ export class Rooms {
       }
       set.add(id);
     }
-    client.watches = next;
+    if (next.size === 0) this.watchLists.delete(id);
+    else this.watchLists.set(id, next);
   }
 
   private announce(hash: RoomHash, userCount: number): void {

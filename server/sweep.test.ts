@@ -1,52 +1,54 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { SlottedSet, startSweep } from "./sweep.js";
-
-describe("SlottedSet", () => {
-  it("counts members once, deletes by the key they were added with, and iterates all", () => {
-    const set = new SlottedSet<string>(4);
-    set.add("a", 1);
-    set.add("b", 6);
-    set.add("a", 1);
-    expect(set.size).toBe(2);
-    expect(set.delete("b", 7)).toBe(false);
-    expect([...set].sort()).toEqual(["a", "b"]);
-    expect(set.delete("b", 6)).toBe(true);
-    expect(set.size).toBe(1);
-    expect([...set]).toEqual(["a"]);
-  });
-});
+import { startSweep } from "./sweep.js";
 
 describe("startSweep", () => {
   afterEach(() => {
     vi.useRealTimers();
   });
 
-  it("visits every member once per period, a few slots per tick", () => {
-    vi.useFakeTimers();
-    const set = new SlottedSet<number>(8);
-    for (let key = 0; key < 80; key++) set.add(key, key);
+  function counting(size: number): { members: Map<number, number>; visits: Map<number, number>; visit: (member: number) => void } {
+    const members = new Map<number, number>();
+    for (let key = 0; key < size; key++) members.set(key, key);
     const visits = new Map<number, number>();
-    const timer = startSweep(set, 800, (key) => visits.set(key, (visits.get(key) ?? 0) + 1), 10);
+    return { members, visits, visit: (member) => visits.set(member, (visits.get(member) ?? 0) + 1) };
+  }
+
+  it("visits every member once per period, a share per tick", () => {
+    vi.useFakeTimers();
+    const { members, visits, visit } = counting(640);
+    const timer = startSweep(members, 6400, visit, 10);
     vi.advanceTimersByTime(100);
-    // One slot (10 members) per 100 ms tick: never all at once.
+    // 64 ticks per period: 10 members a tick, never all at once.
     expect(visits.size).toBe(10);
-    vi.advanceTimersByTime(700);
-    expect(visits.size).toBe(80);
+    vi.advanceTimersByTime(6300);
+    expect(visits.size).toBe(640);
     expect(new Set(visits.values())).toEqual(new Set([1]));
-    vi.advanceTimersByTime(800);
+    vi.advanceTimersByTime(6400);
     expect(new Set(visits.values())).toEqual(new Set([2]));
     clearInterval(timer);
   });
 
-  it("takes several slots per tick when the period is short, still once per period", () => {
+  it("never visits a member twice in a period when the map shrinks, and reaches members added", () => {
     vi.useFakeTimers();
-    const set = new SlottedSet<number>(64);
-    for (let key = 0; key < 64; key++) set.add(key, key);
-    let visits = 0;
-    const timer = startSweep(set, 64, () => visits++, 10);
+    const { members, visits, visit } = counting(64);
+    const timer = startSweep(members, 640, visit, 10);
+    vi.advanceTimersByTime(100);
+    for (let key = 0; key < 32; key++) members.delete(key);
+    members.set(100, 100);
+    vi.advanceTimersByTime(540);
+    expect(Math.max(...visits.values())).toBe(1);
     vi.advanceTimersByTime(640);
-    expect(visits).toBeGreaterThanOrEqual(9 * 64);
-    expect(visits).toBeLessThanOrEqual(10 * 64);
+    expect(visits.get(100)).toBeGreaterThanOrEqual(1);
+    expect(Math.max(...visits.values())).toBeLessThanOrEqual(2);
+    clearInterval(timer);
+  });
+
+  it("uses fewer ticks for a short period", () => {
+    vi.useFakeTimers();
+    const { members, visits, visit } = counting(10);
+    const timer = startSweep(members, 50, visit, 10);
+    vi.advanceTimersByTime(500);
+    expect(new Set(visits.values())).toEqual(new Set([10]));
     clearInterval(timer);
   });
 });
