@@ -11,9 +11,10 @@
 // and on loss or a growing round trip (a queue filling up somewhere) the bitrate is capped below
 // what was being sent, then let up slowly once the link is calm again.
 //
-// Hysteresis: the picture gets smaller at once but larger only after the estimate has allowed
-// it for UPGRADE_SAMPLES readings in a row, and after a cut the cap holds for HOLD_SAMPLES
-// readings before it may be cut again, so the encoder is not reconfigured on every sample.
+// Hysteresis, since every change of size costs a key frame: a step is left only when the budget
+// is clearly past it (DOWN_MARGIN, UP_MARGIN); the picture gets smaller at once but larger only
+// after UPGRADE_SAMPLES readings in a row allowed it; after a cut the cap holds for HOLD_SAMPLES
+// readings before it may be cut again.
 
 export interface PixelSize {
   readonly width: number;

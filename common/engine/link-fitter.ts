@@ -32,12 +32,6 @@ interface SenderFit {
   busy: boolean;
 }
 
-/** The encoding values last applied to a sender, for tests and the benchmark. */
-export interface AppliedFit {
-  readonly scale: number;
-  readonly maxBitrate: number | undefined;
-}
-
 export class LinkFitter {
   private readonly connection: RTCPeerConnection;
   private readonly streamOf: LinkFitterOptions["streamOf"];
@@ -63,12 +57,6 @@ export class LinkFitter {
   /** We stopped sending `streamId`: its display size no longer applies. */
   forget(streamId: string): void {
     this.displays.delete(streamId);
-  }
-
-  /** What was last set on the sender of `track`, if anything. */
-  appliedFor(track: MediaStreamTrack): AppliedFit | undefined {
-    for (const [sender, state] of this.senders) if (sender.track === track) return state.applied;
-    return undefined;
   }
 
   stop(): void {
