@@ -55,7 +55,7 @@ async function timeline(bo: Page): Promise<Timeline> {
       }),
   );
   // The page marks each step as `meshmeet:<step>` (client-web/room/boot.ts, main.ts and the engine's milestones).
-  const steps = await bo.evaluate(() => {
+  const steps: Timeline = await bo.evaluate(() => {
     const navigation = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming | undefined;
     const marks = performance.getEntriesByType("mark").filter((entry) => entry.name.startsWith("meshmeet:"));
     return {
@@ -63,7 +63,9 @@ async function timeline(bo: Page): Promise<Timeline> {
       ...Object.fromEntries(marks.map((entry) => [entry.name.slice("meshmeet:".length), entry.startTime])),
     };
   });
-  return { ...steps, "first-frame": firstFrameAt };
+  // The page marks when the first frame was presented (meshmeet:first-frame, from the video's own
+  // frame callback); ours, registered only once the element is found, sees a later frame.
+  return { ...steps, "first-frame": steps["first-frame"] ?? firstFrameAt, "frame-observed": firstFrameAt };
 }
 
 function printTimeline(label: string, timeline: Timeline): void {

@@ -15,6 +15,7 @@ import type { Chat, ChatEntry, ChatImageFilesEvent, ChatSendEvent } from "../com
 import type { ControlAction, ControlEvent, ControlPreviewEvent, SidePanel } from "../components/mm-controls.js";
 import type { HelpDialog } from "../components/mm-help.js";
 import type { LocalMuteEvent, LocalStopEvent } from "../components/mm-local-tile.js";
+import type { VideoFirstFrameEvent } from "../components/mm-stream-view.js";
 import type { FileDownloadEvent, ResourceDisableEvent, ResourceEnableEvent, ShareWatchEvent } from "../components/mm-peer-tile.js";
 import type { JellyfinIntent, JellyfinIntentEvent } from "../components/mm-jellyfin.js";
 import type { TransferCancelEvent, TransferRetryEvent } from "../components/mm-transfer.js";
@@ -134,6 +135,7 @@ export class App extends LitElement {
   private panelOpener: HTMLElement | null = null;
   private debugTimer: ReturnType<typeof setInterval> | undefined;
   private startedMedia = false;
+  private firstRemoteFrameMarked = false;
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -727,6 +729,16 @@ export class App extends LitElement {
     </aside>`;
   }
 
+  /**
+   * The last step of a join's timeline (the engine's milestones and the boot's marks come before):
+   * when the first frame of someone else's video was on screen.
+   */
+  private markFirstRemoteFrame(event: VideoFirstFrameEvent): void {
+    if (this.firstRemoteFrameMarked || !event.composedPath().some((target) => target instanceof Element && target.localName === "mm-peer-tile")) return;
+    this.firstRemoteFrameMarked = true;
+    performance.mark("meshmeet:first-frame", { startTime: event.presentedAt });
+  }
+
   private changePref(key: PrefKey, value: unknown): void {
     void this.prefs.set(key, value).then((result) => {
       if (!result.ok) this.say(result.error.message);
@@ -802,6 +814,7 @@ export class App extends LitElement {
           aria-label="Participants"
           @transfer-cancel=${(e: TransferCancelEvent) => this.files?.cancel(e.transferId)}
           @transfer-retry=${(e: TransferRetryEvent) => this.files?.retry(e.transferId)}
+          @video-first-frame=${(e: VideoFirstFrameEvent) => this.markFirstRemoteFrame(e)}
         >
           <mm-local-tile
             .name=${this.room.name}

@@ -22,6 +22,17 @@ export class VideoDisplaySizeEvent extends Event {
   }
 }
 
+/**
+ * The first frame of a stream was presented on screen (`presentedAt`, on the page's performance
+ * clock). Composed: the room page marks the first remote frame of a join (meshmeet:first-frame).
+ */
+export class VideoFirstFrameEvent extends Event {
+  static readonly eventName = "video-first-frame";
+  constructor(readonly presentedAt: number) {
+    super(VideoFirstFrameEvent.eventName, { bubbles: true, composed: true });
+  }
+}
+
 /** A resize settles within this; a sender reconfigures its encoder on each size it is told. */
 export const DISPLAY_SIZE_SETTLE_MS = 300;
 
@@ -133,7 +144,12 @@ export class MmStreamView extends LitElement {
     const media = this.media();
     if (!media || !this.stream) return;
     media.muted = this.muted;
-    if (media.srcObject !== this.stream) media.srcObject = this.stream;
+    if (media.srcObject !== this.stream) {
+      media.srcObject = this.stream;
+      if (media instanceof HTMLVideoElement && typeof media.requestVideoFrameCallback === "function") {
+        media.requestVideoFrameCallback((_now, frame) => this.dispatchEvent(new VideoFirstFrameEvent(frame.presentationTime)));
+      }
+    }
     if (media.paused && !this.userPaused && !this.blocked) this.play(media);
   }
 
@@ -233,5 +249,6 @@ declare global {
   }
   interface HTMLElementEventMap {
     "video-display-size": VideoDisplaySizeEvent;
+    "video-first-frame": VideoFirstFrameEvent;
   }
 }
