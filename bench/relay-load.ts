@@ -2,8 +2,9 @@
 // the real relay ("meshmeet") and a bare `ws` forwarder ("bare", the baseline), and drives both
 // with the identical load from this process, over 127.0.0.1 only:
 //
-//   (a) memory:     on the fresh server, C sockets (the crowd's, default 10 000, else N) in rooms of 4
-//                   connect and join; server RSS per idle socket
+//   (a) memory:     on the fresh server, after N sockets joined and left once (warm-up), C sockets
+//                   (the crowd's, default 10 000, else N) in rooms of 4 connect and join; server RSS
+//                   per idle socket
 //                   = (RSS idle with all joined − RSS before any connection) / C, both after a full GC;
 //                   then they leave and N sockets (default 2000) join for (b) and (c)
 //   (b) throughput: every socket sends broadcasts as fast as flow control allows (at most
@@ -84,6 +85,12 @@ export async function runRelayBench(overrides: Partial<RelayBenchOptions> = {}):
     const crowdClients = (mode: ServerMode): RelayClients =>
       new RelayClients({ ...crowdOptions, firstRoom: options.sockets / options.roomSize }, `${mode} crowd`);
     for (const side of sides) {
+      // A first wave joins and leaves before: what the server builds once (optimised code for the
+      // join path, a grown young generation) is then in the "before" figure, not per socket.
+      const warmup = new RelayClients({ ...options, firstRoom: (options.sockets + options.crowdSockets) / options.roomSize }, `${side.mode} warm-up`);
+      await warmup.connect(side.server.port, 0, options.sockets);
+      warmup.close();
+      await new Promise((resolve) => setTimeout(resolve, 1000));
       if (options.crowdSockets === 0) {
         side.memory = await measureMemory(side, log);
         continue;

@@ -190,9 +190,11 @@ function replyText(req: IncomingMessage, res: ServerResponse, status: number, te
 
 /** Whether the signaling URL asks for turn_credentials packets (`/signaling?turn_credentials=1`). */
 export function asksForTurnCredentials(target: string | undefined): boolean {
+  // Most clients (keks-meet's all) send no query: no URL to parse on every connect.
+  if (target === undefined || !target.includes("?")) return false;
   const [name, value] = TURN_CREDENTIALS_QUERY.split("=");
   try {
-    return name !== undefined && new URL(target ?? "/", "http://relay.invalid").searchParams.get(name) === value;
+    return name !== undefined && new URL(target, "http://relay.invalid").searchParams.get(name) === value;
   } catch {
     // An unparsable target never reaches here (the path check comes first); asking nothing is safe.
     return false;

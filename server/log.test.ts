@@ -22,4 +22,10 @@ describe("createTagger", () => {
     expect(hash).not.toContain(a(hash));
     expect(createTagger()(hash)).not.toBe(createTagger()(hash));
   });
+
+  it("gives the same tags after its recent tags were forgotten", () => {
+    const tag = createTagger(Buffer.alloc(32, 3), 2);
+    const first = ["a", "b", "c"].map(tag);
+    expect(["c", "b", "a"].map(tag)).toEqual([...first].reverse());
+  });
 });
