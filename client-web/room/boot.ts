@@ -12,7 +12,7 @@ import "../trusted-types.js";
 import { deriveRoomHash, deriveRoomKey } from "../../common/crypto/room-crypto.js";
 import { parseRoomFragment } from "../../common/prefs/fragment.js";
 import { showFatal } from "./fatal.js";
-import { cachedRoomSecrets, roomSecretsStore } from "./room-secrets-cache.js";
+import { cachedRoomSecrets, roomSecretsMayBeKept, roomSecretsStore } from "./room-secrets-cache.js";
 import { loadPageConfig } from "./server-config.js";
 
 /**
@@ -41,15 +41,19 @@ async function boot(): Promise<void> {
   const pageConfig = loadPageConfig().then((config) => (mark("config-ready"), config));
   // A known room joined before has its hash and key kept (warm join): no PBKDF2 at all.
   const secretsStore = roomSecretsStore();
-  const secrets = cachedRoomSecrets(secret, secretsStore).then((cached) => {
-    if (cached) {
-      mark("secrets-cached");
-      return cached;
-    }
+  const derive = () => {
     const hash = deriveRoomHash(secret).then((value) => (mark("hash-ready"), value));
     const key = deriveRoomKey(secret).then((value) => (mark("key-ready"), value));
     return Promise.all([hash, key]).then(([roomHash, roomKey]) => ({ hash: roomHash, key: roomKey }));
-  });
+  };
+  // A browser that never kept a room derives at once, without asking IndexedDB first.
+  const secrets = roomSecretsMayBeKept()
+    ? cachedRoomSecrets(secret, secretsStore).then((cached) => {
+        if (!cached) return derive();
+        mark("secrets-cached");
+        return cached;
+      })
+    : derive();
   const { startRoom } = await import("./main.js");
   mark("app-loaded");
   await startRoom({ secret, params, secrets, secretsStore, pageConfig, mark });

@@ -2,7 +2,7 @@
 import { expect } from "@open-wc/testing";
 import { createStore, keys, type UseStore } from "idb-keyval";
 import { deriveRoomSecrets, open, seal } from "../../common/crypto/room-crypto.js";
-import { cachedRoomSecrets, forgetRoomSecrets, rememberRoomSecrets } from "./room-secrets-cache.js";
+import { cachedRoomSecrets, forgetRoomSecrets, rememberRoomSecrets, roomSecretsMayBeKept } from "./room-secrets-cache.js";
 
 let counter = 0;
 const freshStore = (): UseStore => createStore(`meshmeet-secrets-test-${Date.now()}-${++counter}`, "secrets");
@@ -35,5 +35,14 @@ describe("kept room secrets (warm joins)", () => {
     await rememberRoomSecrets("gone", await deriveRoomSecrets("gone"), store);
     await forgetRoomSecrets("gone", store);
     expect(await cachedRoomSecrets("gone", store)).to.equal(undefined);
+  });
+
+  it("say at once, without IndexedDB, whether a lookup can find anything", async () => {
+    localStorage.removeItem("meshmeet:room-secrets-kept");
+    expect(roomSecretsMayBeKept()).to.equal(false);
+    await rememberRoomSecrets("kept", await deriveRoomSecrets("kept"), freshStore());
+    expect(roomSecretsMayBeKept()).to.equal(true);
+    // The hint says only that something was kept, never which room.
+    expect(localStorage.getItem("meshmeet:room-secrets-kept")).to.equal("1");
   });
 });

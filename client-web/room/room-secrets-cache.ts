@@ -13,6 +13,22 @@ import type { RoomSecrets } from "../../common/crypto/room-crypto.js";
 import { bytesToHex, utf8Encode } from "../../common/crypto/encoding.js";
 
 const LOOKUP_KEY = "lookup-key";
+/**
+ * Set (in localStorage, which a page reads at once) when this browser first keeps a room's
+ * secrets. Without it, the boot starts deriving at once instead of waiting for an IndexedDB
+ * lookup that would find nothing: in a fresh browser profile opening the database took longer
+ * than a derivation. It tells only that some room was kept, never which.
+ */
+const KEPT_HINT = "meshmeet:room-secrets-kept";
+
+/** False when this browser has surely never kept any room's secrets (so a lookup can be skipped). */
+export function roomSecretsMayBeKept(): boolean {
+  try {
+    return localStorage.getItem(KEPT_HINT) !== null;
+  } catch {
+    return true; // storage blocked: we cannot tell, so look
+  }
+}
 
 /** One store of its own: entries are cleared or counted without touching preferences. */
 export function roomSecretsStore(): UseStore {
@@ -59,7 +75,10 @@ export async function cachedRoomSecrets(secret: string, store: UseStore): Promis
 export async function rememberRoomSecrets(secret: string, secrets: RoomSecrets, store: UseStore): Promise<void> {
   try {
     const key = await lookupKey(store, true);
-    if (key) await set(await entryId(secret, key), { hash: secrets.hash, key: secrets.key } satisfies Entry, store);
+    if (!key) return;
+    // The hint first: an entry it does not announce would never be looked up.
+    localStorage.setItem(KEPT_HINT, "1");
+    await set(await entryId(secret, key), { hash: secrets.hash, key: secrets.key } satisfies Entry, store);
   } catch {
     // Not kept: the next visit derives again.
   }
