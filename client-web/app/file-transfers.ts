@@ -19,8 +19,13 @@ const RESUME_DELAY_MS = 1_000;
 const RATE_WINDOW_MS = 3_000;
 /** An upload whose channel dropped waits this long for the receiver to resume before it fails. */
 const SENDER_RESUME_WAIT_MS = 30_000;
-/** Progress repaints at most this often: a 64 KiB chunk arrives hundreds of times a second. */
-const PROGRESS_REPAINT_MS = 100;
+/**
+ * Progress repaints at most this often: chunks arrive ~100 times a second, and each repaint
+ * renders the whole room page and composites a frame; on a loaded 2-core machine that competes
+ * with the transfer itself (the Chromium threads that carry it were measured at 1.5–1.8 cores).
+ * Four a second still reads as smooth progress.
+ */
+const PROGRESS_REPAINT_MS = 250;
 /** Used until the SCTP transport is up and says its real maximum (werift's default is this). */
 const FALLBACK_MAX_MESSAGE_BYTES = 65_536;
 
