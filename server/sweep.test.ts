@@ -15,15 +15,15 @@ describe("startSweep", () => {
 
   it("visits every member once per period, a share per tick", () => {
     vi.useFakeTimers();
-    const { members, visits, visit } = counting(640);
-    const timer = startSweep(members, 6400, visit, 10);
+    const { members, visits, visit } = counting(512);
+    const timer = startSweep(members, 2560, visit, 10);
     vi.advanceTimersByTime(100);
-    // 64 ticks per period: 10 members a tick, never all at once.
-    expect(visits.size).toBe(10);
-    vi.advanceTimersByTime(6300);
-    expect(visits.size).toBe(640);
+    // 256 ticks per period, 10 ms apart: 2 members a tick, never all at once.
+    expect(visits.size).toBe(20);
+    vi.advanceTimersByTime(2460);
+    expect(visits.size).toBe(512);
     expect(new Set(visits.values())).toEqual(new Set([1]));
-    vi.advanceTimersByTime(6400);
+    vi.advanceTimersByTime(2560);
     expect(new Set(visits.values())).toEqual(new Set([2]));
     clearInterval(timer);
   });
