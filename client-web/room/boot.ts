@@ -1,8 +1,9 @@
 // Boot of /room#<secret>?<prefs>: the page's first, small script. It reads the fragment and at
 // once starts what the join waits for longest — the two PBKDF2 derivations of the room hash and
 // key (or, for a known room joined before, reads them from IndexedDB: room-secrets-cache.ts),
-// and /config.json — then loads the rest of the client (main.ts, a chunk of its own, about
-// a hundred times this script's size) while they run. Measured before this split: the
+// /config.json and the relay socket — then runs the rest of the client (main.ts, a chunk of its
+// own, about a hundred times this script's size, fetched and compiled meanwhile: room.html
+// preloads it). Measured before this split: the
 // derivations started only once the whole bundle had been fetched, parsed and run, 370 ms after
 // the HTML arrived. (Running the two in two workers would not help: Chromium runs WebCrypto on one
 // thread per renderer, workers included — two derivations took 227 ms in two workers against
@@ -11,6 +12,8 @@
 import "../trusted-types.js";
 import { deriveRoomHash, deriveRoomKey } from "../../common/crypto/room-crypto.js";
 import { parseRoomFragment } from "../../common/prefs/fragment.js";
+import { TURN_CREDENTIALS_QUERY } from "../../common/wire/packets.js";
+import { EarlySocket } from "./early-socket.js";
 import { showFatal } from "./fatal.js";
 import { cachedRoomSecrets, roomSecretsMayBeKept, roomSecretsStore } from "./room-secrets-cache.js";
 import { loadPageConfig } from "./server-config.js";
@@ -39,6 +42,8 @@ async function boot(): Promise<void> {
     return;
   }
   const pageConfig = loadPageConfig().then((config) => (mark("config-ready"), config));
+  // The query asks our relay for TURN credentials; a keks-meet relay ignores it.
+  const socket = new EarlySocket(`${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/signaling?${TURN_CREDENTIALS_QUERY}`);
   // A known room joined before has its hash and key kept (warm join): no PBKDF2 at all.
   const secretsStore = roomSecretsStore();
   const derive = () => {
@@ -47,16 +52,19 @@ async function boot(): Promise<void> {
     return Promise.all([hash, key]).then(([roomHash, roomKey]) => ({ hash: roomHash, key: roomKey }));
   };
   // A browser that never kept a room derives at once, without asking IndexedDB first.
-  const secrets = roomSecretsMayBeKept()
-    ? cachedRoomSecrets(secret, secretsStore).then((cached) => {
-        if (!cached) return derive();
-        mark("secrets-cached");
-        return cached;
-      })
-    : derive();
+  const cached = roomSecretsMayBeKept() ? cachedRoomSecrets(secret, secretsStore) : Promise.resolve(undefined);
+  const secrets = cached.then((found) => {
+    if (!found) return derive();
+    mark("secrets-cached");
+    return found;
+  });
+  // The client runs once the derivations are done: run meanwhile, it competed with them for the
+  // CPU (measured on 2 cores, both pages in one browser: keys 190 ms later, first frame 90 ms
+  // later than when it waits). Its files are fetched and compiled meanwhile all the same.
+  await cached.then((found) => (found ? undefined : secrets.catch(() => undefined)));
   const { startRoom } = await import("./main.js");
   mark("app-loaded");
-  await startRoom({ secret, params, secrets, secretsStore, pageConfig, mark });
+  await startRoom({ secret, params, secrets, secretsStore, pageConfig, socket, mark });
 }
 
 boot().catch((error: unknown) => {

@@ -6,11 +6,11 @@ import type { UseStore } from "idb-keyval";
 import type { RoomSecrets } from "../../common/crypto/room-crypto.js";
 import { Room } from "../../common/engine/room.js";
 import type { RoomFragment } from "../../common/prefs/fragment.js";
-import { TURN_CREDENTIALS_QUERY } from "../../common/wire/packets.js";
 import { roomDisplayName } from "../app/room-name.js";
 import { StreamDisplaySizeEvent } from "../components/mm-peer-tile.js";
 import { installChangePref, PrefsStore } from "../prefs/prefs-store.js";
 import { loadIdentity } from "../trust/identity-store.js";
+import type { EarlySocket } from "./early-socket.js";
 import { showFatal } from "./fatal.js";
 import { forgetRoomSecrets, rememberRoomSecrets } from "./room-secrets-cache.js";
 import type { PageConfig } from "./server-config.js";
@@ -29,24 +29,27 @@ export interface RoomBoot {
   /** Where known rooms' secrets are kept for warm joins (room-secrets-cache.ts). */
   readonly secretsStore: UseStore;
   readonly pageConfig: Promise<PageConfig>;
+  /** The relay socket the boot opened; the Room's first connection uses it. */
+  readonly socket: EarlySocket;
   readonly mark: (step: string) => void;
 }
 
-export async function startRoom({ secret, params, secrets, secretsStore, pageConfig, mark }: RoomBoot): Promise<void> {
+export async function startRoom({ secret, params, secrets, secretsStore, pageConfig, socket, mark }: RoomBoot): Promise<void> {
   if (!globalThis.RTCPeerConnection) {
     showFatal("This browser cannot make WebRTC connections, which meetings need.");
     return;
   }
-  // The derivations and /config.json are already under way (boot.ts); the socket (in the Room)
-  // and the stored preferences start now. The Room joins when all are in.
+  // The derivations, /config.json and the relay socket are already under way (boot.ts); the
+  // stored preferences start now. The Room joins when all are in.
   const prefsLoading = PrefsStore.load(params).then((prefs) => (mark("prefs-ready"), prefs));
   let loadedPrefs: PrefsStore | undefined;
   const room = new Room({
     secret,
     secrets,
     username: prefsLoading.then((prefs) => prefs.values.username || guestName()),
-    // The query asks our relay for TURN credentials; a keks-meet relay ignores it.
-    signalingUrl: `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/signaling?${TURN_CREDENTIALS_QUERY}`,
+    signalingUrl: socket.url,
+    // Reconnections (and a changed URL) open sockets of their own.
+    createSocket: (url) => socket.claim(url) ?? new WebSocket(url),
     rtcConfiguration: Promise.all([pageConfig, prefsLoading]).then(([config, prefs]) =>
       prefs.values.relay_only ? { ...config.rtc, iceTransportPolicy: "relay" as const } : config.rtc,
     ),
