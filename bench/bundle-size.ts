@@ -22,7 +22,7 @@ import type { Benchmark, Figure } from "./types.js";
 const DIST = fileURLToPath(new URL("../dist/", import.meta.url));
 const PUBLIC = `${DIST}public/`;
 
-/** Bytes of `file` as served with `encoding` (its precompressed copy; the file itself if none). */
+/** Bytes of `file` as served with the encoding of `suffix` (its precompressed copy; the file itself if the build wrote none). */
 function servedBytes(file: string, suffix: "" | ".gz" | ".br"): number {
   const copy = `${PUBLIC}${file}${suffix}`;
   return statSync(existsSync(copy) ? copy : `${PUBLIC}${file}`).size;

@@ -56,6 +56,16 @@ export const browser: BuildOptions = {
   minify: !dev,
 };
 
+/** The room page's build, code-split (without outdir; the tooling test builds it in memory). */
+export const roomBuild: BuildOptions & { metafile: true } = {
+  ...browser,
+  entryPoints: { room: ROOM_BOOT },
+  format: "esm",
+  splitting: true,
+  chunkNames: "room-[name]-[hash]",
+  metafile: true,
+};
+
 async function main(): Promise<void> {
   const started = performance.now();
   await rm(dist, { recursive: true, force: true });
@@ -89,15 +99,7 @@ async function main(): Promise<void> {
     // The room page: a small boot script (room.js) that starts the key derivations at once, and
     // the rest of the client as a chunk it imports meanwhile (client-web/room/boot.ts). Code both
     // need goes into a shared chunk, which the browser fetches with room.js.
-    build({
-      ...browser,
-      entryPoints: { room: ROOM_BOOT },
-      outdir: `${dist}/public/assets`,
-      format: "esm",
-      splitting: true,
-      chunkNames: "room-[name]-[hash]",
-      metafile: true,
-    }),
+    build({ ...roomBuild, outdir: `${dist}/public/assets` }),
     // Its two WebAssembly builds (plain and SIMD; the loader picks one), served as application/wasm.
     ...["rnnoise.wasm", "rnnoise_simd.wasm"].map((file) =>
       cp(`${root}node_modules/@sapphi-red/web-noise-suppressor/dist/${file}`, `${dist}/public/assets/rnnoise/${file}`),

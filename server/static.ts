@@ -3,6 +3,7 @@
 // cannot leave the root (no dot segments, no encoded slashes, no hidden files, no symlinks out).
 // Which URL maps to which file, and caching policy, is the router's business (http.ts).
 
+import type { Stats } from "node:fs";
 import { realpath, open, type FileHandle } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
@@ -72,6 +73,12 @@ function matchesEtag(header: string | undefined, etag: string): boolean {
   });
 }
 
+interface Precompressed {
+  readonly file: FileHandle;
+  readonly stat: Stats;
+  readonly encoding: string;
+}
+
 export class StaticFiles {
   private realRoot: Promise<string> | undefined;
 
@@ -84,16 +91,14 @@ export class StaticFiles {
   async serve(req: IncomingMessage, res: ServerResponse, segments: readonly string[], cacheControl: string): Promise<boolean> {
     const original = await this.open(segments);
     if (!original) return false;
-    let file = original;
+    let variant: Precompressed | null = null;
     try {
-      if (!(await original.stat()).isFile()) return false;
-      const variant = await this.precompressed(req, segments);
-      let encoding: string | undefined;
-      if (variant) {
-        file = variant.file;
-        encoding = variant.encoding;
-      }
-      const stat = await file.stat();
+      const originalStat = await original.stat();
+      if (!originalStat.isFile()) return false;
+      variant = await this.precompressed(req, segments);
+      const file = variant?.file ?? original;
+      const stat = variant?.stat ?? originalStat;
+      const encoding = variant?.encoding;
       // Each encoding is its own representation: its own validator, and caches must key on the header.
       const etag = `"${stat.size.toString(16)}-${Math.trunc(stat.mtimeMs).toString(16)}${encoding ? `-${encoding}` : ""}"`;
       res.setHeader("ETag", etag);
@@ -116,12 +121,12 @@ export class StaticFiles {
       return true;
     } finally {
       await original.close();
-      if (file !== original) await file.close();
+      await variant?.file.close();
     }
   }
 
   /** The best precompressed copy the client accepts (q=0 excludes one), if the build wrote it. */
-  private async precompressed(req: IncomingMessage, segments: readonly string[]): Promise<{ file: FileHandle; encoding: string } | null> {
+  private async precompressed(req: IncomingMessage, segments: readonly string[]): Promise<Precompressed | null> {
     const last = segments.at(-1);
     if (last === undefined || req.headers["accept-encoding"] === undefined) return null;
     const negotiator = new Negotiator(req);
@@ -129,7 +134,8 @@ export class StaticFiles {
       if (negotiator.encodings([encoding]).length === 0) continue;
       const file = await this.open([...segments.slice(0, -1), last + suffix]);
       if (!file) continue;
-      if ((await file.stat()).isFile()) return { file, encoding };
+      const stat = await file.stat();
+      if (stat.isFile()) return { file, stat, encoding };
       await file.close();
     }
     return null;

@@ -1,6 +1,6 @@
-// The Jellyfin panel as one lazily loaded chunk: its component and the account behind it
-// (sign-in, saved servers, the library browser) and what its intents do. Nothing of it is needed
-// to join a room.
+// The Jellyfin panel: its component, the account behind it (sign-in, saved servers, the library
+// browser) and what its intents do. Part of the lazily loaded features chunk (lazy-features.ts):
+// nothing of it is needed to join a room.
 import type { JellyfinIntent } from "../components/mm-jellyfin.js";
 import "../components/mm-jellyfin.js";
 import type { JellyfinAccount } from "./jellyfin-account.js";

@@ -3,26 +3,23 @@
 // (idle time, hover or focus on the button that opens it) so that opening it stays instant.
 // A failed load (the network dropped) is forgotten, so the next use tries again.
 
-import type { ReactiveController, ReactiveControllerHost } from "lit";
-
-export class LazyModule<T> implements ReactiveController {
+export class LazyModule<T> {
   private loading: Promise<T> | undefined;
   /** The module once loaded; render code reads it synchronously. */
   value: T | undefined;
 
   constructor(
-    private readonly host: ReactiveControllerHost,
     private readonly importer: () => Promise<T>,
-  ) {
-    host.addController(this);
-  }
+    /** Told once the module is there (a component renders again). */
+    private readonly onLoaded: () => void = () => undefined,
+  ) {}
 
-  /** The module, importing it on the first call; the host renders again once it is there. */
+  /** The module, importing it on the first call. */
   load(): Promise<T> {
     this.loading ??= this.importer().then(
       (module) => {
         this.value = module;
-        this.host.requestUpdate();
+        this.onLoaded();
         return module;
       },
       (error: unknown) => {
@@ -37,8 +34,6 @@ export class LazyModule<T> implements ReactiveController {
   preload(): void {
     this.load().catch(() => undefined);
   }
-
-  hostConnected(): void {}
 }
 
 /**

@@ -11,6 +11,7 @@ import type { Microphone, MicrophoneState } from "../audio/microphone.js";
 import type { RnnoiseLoader } from "../audio/rnnoise.js";
 import type { RnnoiseUrls } from "../audio/rnnoise-urls.js";
 import type { SharedAudioContext } from "../audio/shared-audio-context.js";
+import { LazyModule } from "./lazy-module.js";
 import { captureCamera, captured, captureScreen, stopMedia, watchEnded, type CaptureError } from "../media/capture.js";
 import { startPreviews } from "../media/preview-sender.js";
 
@@ -36,7 +37,9 @@ export class LocalMedia {
   private readonly talking = new Set<Microphone>();
   private suppressionFailureTold = false;
   /** The microphone's code (a lazily loaded chunk) and the one suppressor loader of this page. */
-  private microphoneKit: Promise<{ Microphone: typeof Microphone; rnnoise: RnnoiseLoader }> | undefined;
+  private readonly microphoneKit = new LazyModule(() =>
+    import("../audio/microphone-kit.js").then(({ Microphone, RnnoiseLoader }) => ({ Microphone, rnnoise: new RnnoiseLoader(this.audio.audio, this.audio.rnnoiseUrls) })),
+  );
 
   constructor(
     private readonly room: Room,
@@ -152,24 +155,13 @@ export class LocalMedia {
 
   /** Starts loading the microphone's code (the pointer is on its button). */
   preloadMicrophone(): void {
-    this.loadMicrophoneKit().catch(() => undefined);
-  }
-
-  private loadMicrophoneKit(): Promise<{ Microphone: typeof Microphone; rnnoise: RnnoiseLoader }> {
-    this.microphoneKit ??= import("../audio/microphone-kit.js").then(
-      ({ Microphone, RnnoiseLoader }) => ({ Microphone, rnnoise: new RnnoiseLoader(this.audio.audio, this.audio.rnnoiseUrls) }),
-      (error: unknown) => {
-        this.microphoneKit = undefined; // the next press tries again
-        throw error;
-      },
-    );
-    return this.microphoneKit;
+    this.microphoneKit.preload();
   }
 
   private async addMicrophone(): Promise<Result<LocalResource, CaptureError>> {
     let kit: { Microphone: typeof Microphone; rnnoise: RnnoiseLoader };
     try {
-      kit = await this.loadMicrophoneKit();
+      kit = await this.microphoneKit.load(); // a failed load is tried again on the next press
     } catch (error) {
       return err({ code: "failed", message: `the microphone's code did not load: ${error instanceof Error ? error.message : String(error)}` });
     }

@@ -16,7 +16,7 @@ import type { ControlAction, ControlEvent, ControlPreviewEvent, SidePanel } from
 import type { HelpDialog } from "../components/mm-help.js";
 import type { LocalMuteEvent, LocalStopEvent } from "../components/mm-local-tile.js";
 import type { VideoFirstFrameEvent } from "../components/mm-stream-view.js";
-import type { FileDownloadEvent, ResourceDisableEvent, ResourceEnableEvent, ShareWatchEvent } from "../components/mm-peer-tile.js";
+import type { FileDownloadEvent, ResourceDisableEvent, ResourceEnableEvent, ShareWatchEvent, StreamDisplaySizeEvent } from "../components/mm-peer-tile.js";
 import type { JellyfinIntent, JellyfinIntentEvent } from "../components/mm-jellyfin.js";
 import type { TransferCancelEvent, TransferRetryEvent } from "../components/mm-transfer.js";
 import type { WatchesChangeEvent } from "../components/mm-watches.js";
@@ -127,8 +127,8 @@ export class App extends LitElement {
   private watch: WatchTogether | undefined;
   private sampler: StatsSampler | undefined;
   // What a join does not need, in two chunks loaded on first use (see lazy-module.ts).
-  private readonly panels = new LazyModule(this, () => import("./lazy-panels.js"));
-  private readonly features = new LazyModule(this, () => import("./lazy-features.js"));
+  private readonly panels = new LazyModule(() => import("./lazy-panels.js"), () => this.requestUpdate());
+  private readonly features = new LazyModule(() => import("./lazy-features.js"), () => this.requestUpdate());
   private trust!: TrustController;
   private readonly cleanups: Array<() => void> = [];
   private nextChatId = 1;
@@ -191,7 +191,7 @@ export class App extends LitElement {
 
   /** File sharing, loading its chunk and starting the hashing worker on first use. */
   private async useFiles(): Promise<FileTransfers> {
-    const { FileTransfers, WorkerSha256 } = (await this.features.load()).files;
+    const { FileTransfers, WorkerSha256 } = await this.features.load();
     if (!this.files) {
       // Built into /assets next to the room page's scripts (scripts/build.ts); it hashes files off this thread.
       const hashing = new WorkerSha256(new URL("sha256-worker.js", import.meta.url));
@@ -203,7 +203,7 @@ export class App extends LitElement {
 
   /** Watch-together, loading its chunk on the first share started or joined. */
   private async useWatch(): Promise<WatchTogether> {
-    const { WatchTogether } = (await this.features.load()).watch;
+    const { WatchTogether } = await this.features.load();
     this.watch ??= new WatchTogether(this.room, () => this.requestUpdate(), (message) => this.say(message));
     return this.watch;
   }
@@ -219,7 +219,7 @@ export class App extends LitElement {
           await this.panels.load();
           return true;
         case "jellyfin": {
-          const { JellyfinAccount } = (await this.features.load()).jellyfin;
+          const { JellyfinAccount } = await this.features.load();
           this.jellyfin ??= new JellyfinAccount(() => this.requestUpdate(), () => this.jellyfinServers);
           this.jellyfin.loadSaved();
           return true;
@@ -529,9 +529,9 @@ export class App extends LitElement {
   }
 
   private async sendImages(files: readonly File[]): Promise<void> {
-    let encoder: typeof import("../chat/encode-image.js");
+    let encoder: typeof import("./lazy-panels.js");
     try {
-      encoder = (await this.panels.load()).imageEncoder;
+      encoder = await this.panels.load();
     } catch {
       this.say(couldNotLoad("image sending"));
       return;
@@ -561,7 +561,7 @@ export class App extends LitElement {
     this.debugTimer = undefined;
     if (!this.prefs.values.webrtc_debug) return;
     const refresh = async () => {
-      const { StatsSampler } = (await this.panels.load()).debugStats;
+      const { StatsSampler } = await this.panels.load();
       const sampler = (this.sampler ??= new StatsSampler());
       const texts = new Map<PeerKey, string>();
       for (const peer of this.room.peerViews()) {
@@ -661,7 +661,7 @@ export class App extends LitElement {
 
   private handleBeforeUnload(event: BeforeUnloadEvent): void {
     // A download is started by navigating to the service worker's URL; the page stays.
-    if (this.features.value?.files.isDownloadNavigation()) return;
+    if (this.features.value?.isDownloadNavigation()) return;
     if (this.sharedCount === 0 || !this.prefs.values.enable_onbeforeunload) return;
     event.preventDefault();
     // Older browsers need returnValue set; the text itself is not shown by modern ones.
@@ -748,10 +748,10 @@ export class App extends LitElement {
 
   private async handleJellyfin(intent: JellyfinIntent): Promise<void> {
     const account = this.jellyfin;
-    const panel = this.features.value?.jellyfin;
+    const features = this.features.value;
     // Intents come from the panel, which exists only once its chunk and the account do.
-    if (!account || !panel) return;
-    await panel.performJellyfinIntent(intent, { account, watch: () => this.useWatch(), say: this.sayWords, changed: () => this.requestUpdate() });
+    if (!account || !features) return;
+    await features.performJellyfinIntent(intent, { account, watch: () => this.useWatch(), say: this.sayWords, changed: () => this.requestUpdate() });
   }
 
   private renderWatching() {
@@ -778,6 +778,7 @@ export class App extends LitElement {
       .webrtcDebug=${this.prefs.values.webrtc_debug ?? false}
       .debugText=${this.debugTexts.get(peer.key) ?? ""}
       @resource-enable=${(e: ResourceEnableEvent) => this.room.request(e.key, e.id)}
+      @stream-display-size=${(e: StreamDisplaySizeEvent) => this.room.reportDisplaySize(e.key, e.id, { width: e.width, height: e.height })}
       @resource-disable=${(e: ResourceDisableEvent) => this.room.requestStop(e.key, e.id)}
       .transfers=${(this.files?.views() ?? []).filter((t) => t.direction === "in" && t.peer === peer.key)}
       @file-download=${(e: FileDownloadEvent) => this.withFeature(() => this.useFiles(), "file sharing", (files) => void files.download(e.key, e.id))}

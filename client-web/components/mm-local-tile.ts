@@ -8,7 +8,7 @@ import { repeat } from "lit/directives/repeat.js";
 import type { LocalResource } from "../../common/engine/room.js";
 import type { MicrophoneState } from "../audio/microphone.js";
 import { formatBytes, type TransferView } from "../files/transfer-view.js";
-// <mm-transfer> is defined by the file-sharing chunk (client-web/app/files-feature.ts), which
+// <mm-transfer> is defined by the file-sharing chunk (client-web/app/lazy-features.ts), which
 // is loaded before any transfer exists.
 import { tileButtonStyles, tileStyles } from "./tile-styles.js";
 import "./mm-stream-view.js";

@@ -14,7 +14,7 @@ import type { TrustView } from "../trust/peer-trust.js";
 import "./mm-peer-trust.js";
 import type { VideoDisplaySizeEvent } from "./mm-stream-view.js";
 import "./mm-stream-view.js";
-// <mm-transfer> is defined by the file-sharing chunk (client-web/app/files-feature.ts), which
+// <mm-transfer> is defined by the file-sharing chunk (client-web/app/lazy-features.ts), which
 // is loaded before any transfer exists.
 import { tileButtonStyles, tileStyles } from "./tile-styles.js";
 import { describeFailure, describePath } from "./connection-words.js";

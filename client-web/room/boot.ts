@@ -3,9 +3,8 @@
 // key (or, for a known room joined before, reads them from IndexedDB: room-secrets-cache.ts),
 // /config.json and the relay socket — then runs the rest of the client (main.ts, a chunk of its
 // own, about a hundred times this script's size, fetched and compiled meanwhile: room.html
-// preloads it). Measured before this split: the
-// derivations started only once the whole bundle had been fetched, parsed and run, 370 ms after
-// the HTML arrived. (Running the two in two workers would not help: Chromium runs WebCrypto on one
+// preloads it). Measured before this split: the derivations started only once the whole
+// bundle had been fetched, parsed and run, 370 ms after the HTML arrived. (Running the two in two workers would not help: Chromium runs WebCrypto on one
 // thread per renderer, workers included — two derivations took 227 ms in two workers against
 // 195 ms one after the other.) The secret never leaves the page.
 

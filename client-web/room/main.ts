@@ -7,7 +7,6 @@ import type { RoomSecrets } from "../../common/crypto/room-crypto.js";
 import { Room } from "../../common/engine/room.js";
 import type { RoomFragment } from "../../common/prefs/fragment.js";
 import { roomDisplayName } from "../app/room-name.js";
-import { StreamDisplaySizeEvent } from "../components/mm-peer-tile.js";
 import { installChangePref, PrefsStore } from "../prefs/prefs-store.js";
 import { loadIdentity } from "../trust/identity-store.js";
 import type { EarlySocket } from "./early-socket.js";
@@ -93,10 +92,6 @@ export async function startRoom({ secret, params, secrets, secretsStore, pageCon
   // Back from the back-forward cache, the room object is gone: join again from scratch.
   window.addEventListener("pageshow", (event) => {
     if (event.persisted) location.reload();
-  });
-  // Tiles say how large they show each stream; the sender fits its encoding for us to that.
-  document.addEventListener(StreamDisplaySizeEvent.eventName, (event) => {
-    if (event instanceof StreamDisplaySizeEvent) room.reportDisplaySize(event.key, event.id, { width: event.width, height: event.height });
   });
   // Tests and the console can reach the engine; nothing else depends on this.
   (window as unknown as { meshmeet: { room: Room; prefs: PrefsStore } }).meshmeet = { room, prefs };

@@ -5,7 +5,7 @@
 import { build, type Metafile } from "esbuild";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initialChunks } from "../../scripts/initial-chunks.js";
-import { browser, ROOM_BOOT, ROOM_CLIENT } from "../../scripts/build.js";
+import { ROOM_BOOT, ROOM_CLIENT, roomBuild } from "../../scripts/build.js";
 
 let metafile: Metafile;
 let initial: string[];
@@ -13,16 +13,7 @@ let initial: string[];
 let initialInputs: Set<string>;
 
 beforeAll(async () => {
-  const result = await build({
-    ...browser,
-    entryPoints: { room: ROOM_BOOT },
-    outdir: "/virtual/assets",
-    format: "esm",
-    splitting: true,
-    chunkNames: "room-[name]-[hash]",
-    metafile: true,
-    write: false,
-  });
+  const result = await build({ ...roomBuild, outdir: "/virtual/assets", write: false });
   metafile = result.metafile;
   initial = initialChunks(metafile, ROOM_BOOT, [ROOM_CLIENT]);
   initialInputs = new Set(initial.flatMap((file) => Object.keys(metafile.outputs[file]?.inputs ?? {})));
